@@ -1,0 +1,300 @@
+"""Load and validate `pressgate.toml`: the accounts, roles and people of the permission map.
+
+The file is the organisation's written rules, so a mistake in it must never be half
+applied: it is parsed and checked as a whole, and every problem is reported on its own
+line naming the file, the key and what is wrong.
+"""
+
+import re
+import tomllib
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from approvals.errors import ConfigError
+
+DEFAULT_TIMEZONE = "Europe/London"
+WILDCARD = "*"
+_HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Action(StrEnum):
+    DRAFT = "draft"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    PUBLISH_NOW = "publish_now"
+    PAUSE = "pause"
+    TAKEDOWN = "takedown"
+    VIEW_ANALYTICS = "view_analytics"
+    MANAGE = "manage"
+
+
+# Actions that would let someone speak through an account; never granted on personal ones.
+PUBLISHING_ACTIONS = frozenset(
+    {Action.DRAFT, Action.SUBMIT, Action.APPROVE, Action.PUBLISH_NOW, Action.TAKEDOWN}
+)
+
+
+def display_handle(value: str) -> str:
+    """The handle as the organisation writes it, with its `@`: `@DeptNews`."""
+    match = _HANDLE.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not an X handle (1-15 letters, digits or _)")
+    return "@" + match.group(1)
+
+
+def normalise_handle(value: str) -> str:
+    """`@DeptNews` and `deptnews` name the same X account; the key is lower case, no `@`."""
+    return display_handle(value)[1:].lower()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuietHours(_Strict):
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"must be a time of day as HH:MM (got {value!r})")
+        return value
+
+
+class AccountConfig(_Strict):
+    handle: str
+    kind: Literal["corporate", "personal"]
+    name: str | None = None
+    approvals_required: int | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    quiet_hours: QuietHours | None = None
+    slack_channel: str | None = None
+
+    @field_validator("handle")
+    @classmethod
+    def _handle(cls, value: str) -> str:
+        return display_handle(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @property
+    def key(self) -> str:
+        return self.handle[1:].lower()
+
+    @property
+    def required(self) -> int:
+        """Approvals needed to publish; personal accounts never publish."""
+        return self.approvals_required if self.approvals_required is not None else 1
+
+
+class RoleConfig(_Strict):
+    description: str | None = None
+    actions: list[Action]
+    accounts: list[str] = Field(default_factory=lambda: [WILDCARD])
+
+
+class PersonConfig(_Strict):
+    email: str
+    name: str | None = None
+    slack_id: str | None = None
+    roles: list[str] = Field(default_factory=list)
+    personal_handles: list[str] = Field(default_factory=list)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value.lower()
+
+    @field_validator("personal_handles")
+    @classmethod
+    def _handles(cls, value: list[str]) -> list[str]:
+        return [display_handle(h) for h in value]
+
+
+class PressgateConfig(_Strict):
+    accounts: list[AccountConfig]
+    roles: dict[str, RoleConfig]
+    people: list[PersonConfig]
+
+    def account(self, handle: str) -> AccountConfig | None:
+        key = normalise_handle(handle)
+        return next((a for a in self.accounts if a.key == key), None)
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+        ) from None
+    return value
+
+
+def load_config(path: str | Path) -> PressgateConfig:
+    """Read and validate a config file; raises ConfigError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc})"]) from None
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, *, source: str = "<config>") -> PressgateConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    return config_from_dict(raw, source=source)
+
+
+def config_from_dict(raw: dict[str, Any], *, source: str = "<config>") -> PressgateConfig:
+    try:
+        config = PressgateConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(
+            [f"{source}: {_where(err['loc'], raw)}: {_message(err)}" for err in exc.errors()]
+        ) from None
+    problems = [f"{source}: {problem}" for problem in _cross_check(config)]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _where(loc: Iterable[int | str], raw: dict[str, Any]) -> str:
+    """Name a key the way a person finds it in the file: `accounts[@dept_news].timezone`."""
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            entry = node[item]
+            label = None
+            if isinstance(entry, dict):
+                label = entry.get("handle") or entry.get("email")
+            parts[-1] += f"[{label}]" if isinstance(label, str) else f"[#{item + 1}]"
+            node = entry
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return message
+
+
+def _cross_check(config: PressgateConfig) -> list[str]:
+    problems: list[str] = []
+    accounts: dict[str, AccountConfig] = {}
+    for account in config.accounts:
+        where = f"accounts[{account.handle}]"
+        if account.key in accounts:
+            problems.append(f"{where}: account defined twice")
+        accounts[account.key] = account
+        if account.kind == "personal":
+            for key in ("approvals_required", "slack_channel", "quiet_hours"):
+                if getattr(account, key) is not None:
+                    problems.append(
+                        f"{where}.{key}: personal accounts are never published to, "
+                        "so they take no approval settings"
+                    )
+        elif account.approvals_required is not None and account.approvals_required < 1:
+            problems.append(
+                f"{where}.approvals_required: must be at least 1 (got {account.approvals_required})"
+            )
+
+    for name, role in config.roles.items():
+        for handle in role.accounts:
+            if handle == WILDCARD:
+                continue
+            try:
+                key = normalise_handle(handle)
+            except ValueError as exc:
+                problems.append(f"roles.{name}.accounts: {exc}")
+                continue
+            target = accounts.get(key)
+            if target is None:
+                problems.append(
+                    f"roles.{name}.accounts: account {handle!r} is not defined in [[accounts]]"
+                )
+            elif target.kind == "personal":
+                granted = sorted(set(role.actions) & PUBLISHING_ACTIONS)
+                if granted:
+                    problems.append(
+                        f"roles.{name}.accounts: {target.handle} is a personal account; "
+                        f"it cannot be given {', '.join(granted)} rights (guidance only)"
+                    )
+
+    seen_emails: set[str] = set()
+    seen_slack: set[str] = set()
+    for person in config.people:
+        where = f"people[{person.email}]"
+        if person.email in seen_emails:
+            problems.append(f"{where}: person defined twice")
+        seen_emails.add(person.email)
+        if person.slack_id:
+            if person.slack_id in seen_slack:
+                problems.append(f"{where}.slack_id: {person.slack_id} belongs to another person")
+            seen_slack.add(person.slack_id)
+        for role_name in person.roles:
+            if role_name not in config.roles:
+                known = ", ".join(sorted(config.roles)) or "none"
+                problems.append(
+                    f"{where}.roles: unknown role {role_name!r} (defined roles: {known})"
+                )
+        for handle in person.personal_handles:
+            declared = accounts.get(handle[1:].lower())
+            if declared is not None and declared.kind == "corporate":
+                problems.append(
+                    f"{where}.personal_handles: {handle} is a corporate account, not personal"
+                )
+
+    for account in config.accounts:
+        if account.kind != "corporate":
+            continue
+        eligible = _eligible_approvers(config, account)
+        if account.required > len(eligible):
+            problems.append(
+                f"accounts[{account.handle}].approvals_required: needs {account.required} "
+                f"approvals but only {len(eligible)} people may approve on it"
+            )
+    return problems
+
+
+def _eligible_approvers(config: PressgateConfig, account: AccountConfig) -> set[str]:
+    granting = {
+        name
+        for name, role in config.roles.items()
+        if Action.APPROVE in role.actions
+        and any(h == WILDCARD or _same_handle(h, account.key) for h in role.accounts)
+    }
+    return {p.email for p in config.people if granting & set(p.roles)}
+
+
+def _same_handle(handle: str, key: str) -> bool:
+    try:
+        return normalise_handle(handle) == key
+    except ValueError:
+        return False

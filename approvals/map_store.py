@@ -1,0 +1,149 @@
+"""The permission map in force: versions stored in the database, people and accounts synced.
+
+Every process (web, workers, CLI) reads the newest stored version, so all replicas judge an
+action by the same map, and a reload reaches posts that are already approved: rights are
+checked again when they publish.
+"""
+
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+
+from sqlmodel import Session, col, select
+
+from approvals import audit
+from approvals.audit import canonical_json
+from approvals.config import Action, PressgateConfig
+from approvals.errors import NotFound, Refused
+from approvals.models import Account, ConfigVersion, Person
+from approvals.permissions import PermissionMap
+
+
+def config_hash(config: PressgateConfig) -> str:
+    return hashlib.sha256(canonical_json(config.model_dump(mode="json")).encode()).hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _map_from_document(document: str) -> PermissionMap:
+    return PermissionMap.from_config(PressgateConfig.model_validate_json(document))
+
+
+def current_version(session: Session) -> ConfigVersion | None:
+    return session.exec(
+        select(ConfigVersion).order_by(col(ConfigVersion.id).desc()).limit(1)
+    ).first()
+
+
+def current_map(session: Session) -> PermissionMap:
+    version = current_version(session)
+    if version is None:
+        raise Refused("no permission map has been loaded yet; run `pressgate init` first")
+    return _map_from_document(version.document)
+
+
+def apply_config(
+    session: Session,
+    *,
+    config: PressgateConfig,
+    source: str,
+    actor: str,
+    now: datetime,
+    operator: bool = False,
+) -> ConfigVersion | None:
+    """Make `config` the map in force. Returns the new version, or None if nothing changed.
+
+    A person may replace the map only if the map in force grants them `manage` on every
+    account. `operator=True` is for whoever runs the installation (`pressgate init`, or the
+    server loading its own config file at start-up): they hold the database already.
+    """
+    current = current_version(session)
+    if not operator:
+        if current is None:
+            raise Refused("no permission map is in force yet; run `pressgate init` first")
+        _map_from_document(current.document).require(actor, Action.MANAGE)
+    digest = config_hash(config)
+    if current is not None and current.content_hash == digest:
+        return None
+    version = ConfigVersion(
+        content_hash=digest,
+        document=canonical_json(config.model_dump(mode="json")),
+        source=source,
+        applied_by=actor,
+        applied_at=now,
+    )
+    session.add(version)
+    added, removed = _sync_rows(session, config)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="map.load",
+        subject=f"map:{version.id}",
+        at=now,
+        details={
+            "content_hash": digest,
+            "source": source,
+            "previous_hash": current.content_hash if current else None,
+            "people_added": added["people"],
+            "people_removed": removed["people"],
+            "accounts_added": added["accounts"],
+            "accounts_removed": removed["accounts"],
+        },
+    )
+    return version
+
+
+def _sync_rows(
+    session: Session, config: PressgateConfig
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Upsert people and accounts; those no longer in the map are kept (history) but inactive."""
+    added: dict[str, list[str]] = {"people": [], "accounts": []}
+    removed: dict[str, list[str]] = {"people": [], "accounts": []}
+    people = {p.email: p for p in session.exec(select(Person)).all()}
+    for pc in config.people:
+        person = people.pop(pc.email, None)
+        if person is None:
+            person = Person(email=pc.email)
+            added["people"].append(pc.email)
+        person.name, person.slack_user_id, person.active = pc.name, pc.slack_id, True
+        session.add(person)
+    for person in people.values():
+        if person.active:
+            removed["people"].append(person.email)
+            person.active = False
+            session.add(person)
+
+    accounts = {a.key: a for a in session.exec(select(Account)).all()}
+    for ac in config.accounts:
+        account = accounts.pop(ac.key, None)
+        if account is None:
+            account = Account(key=ac.key, handle=ac.handle, kind=ac.kind)
+            added["accounts"].append(ac.handle)
+        account.handle, account.kind = ac.handle, ac.kind
+        account.approvals_required = ac.required
+        account.timezone, account.slack_channel = ac.timezone, ac.slack_channel
+        account.active = True
+        session.add(account)
+    for account in accounts.values():
+        if account.active:
+            removed["accounts"].append(account.handle)
+            account.active = False
+            session.add(account)
+    return added, removed
+
+
+def get_person(session: Session, email: str) -> Person:
+    """The acting person, who must be in the map in force (removed people act no more)."""
+    key = email.strip().lower()
+    person = session.exec(select(Person).where(Person.email == key)).first()
+    if person is None or not person.active:
+        raise NotFound(f"{email} is not in the permission map")
+    return person
+
+
+def get_account(session: Session, handle: str) -> Account:
+    key = handle.strip().lstrip("@").lower()
+    account = session.exec(select(Account).where(Account.key == key)).first()
+    if account is None or not account.active:
+        raise NotFound(f"account {handle} is not in the permission map")
+    return account

@@ -1,0 +1,187 @@
+"""Persistence model. Times are stored as naive UTC and always handed back timezone-aware.
+
+Room is left for what comes after the core: approvals carry a `stage` (ordered approval
+stages) and an `expires_at` (approvals that must be re-confirmed), posts carry the
+columns the dispatcher needs to claim and retry them.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Enum, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite keeps no zone, so every datetime is stored as naive UTC and read back aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class PostState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    QUEUED = "queued"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    FAILED = "failed"
+    TAKEN_DOWN = "taken_down"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+def _enum_column(enum: type[StrEnum]) -> Enum:
+    """Store an enum's values as plain strings: new states need no ALTER TYPE on PostgreSQL."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    name: str | None = None
+    slack_user_id: str | None = Field(default=None, index=True)
+    active: bool = True
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)  # handle, lower case, no "@"
+    handle: str  # as written in the map, with "@"
+    kind: str  # corporate | personal
+    approvals_required: int = 1
+    timezone: str = "Europe/London"
+    slack_channel: str | None = None
+    active: bool = True
+    paused: bool = False
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_by: str | None = None
+    pause_reason: str | None = None
+
+
+class ConfigVersion(SQLModel, table=True):
+    """Each distinct permission map ever applied; the newest is in force."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(index=True)
+    document: str = Field(sa_type=Text)  # canonical JSON of the validated config
+    source: str
+    applied_by: str
+    applied_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Post(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    author_id: int = Field(foreign_key="person.id", index=True)
+    state: PostState = Field(default=PostState.DRAFT, index=True, sa_type=_enum_column(PostState))
+    revision_no: int = 1  # number of the current revision
+    timezone: str = "Europe/London"  # zone the schedule was entered in, for display
+    scheduled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    state_reason: str | None = None  # why it was rejected, withdrawn or failed
+    # Publishing (dispatcher) bookkeeping.
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failure_retryable: bool | None = None
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_revision_no: int | None = None
+
+
+class Revision(SQLModel, table=True):
+    """An immutable version of a post's words; approvals belong to exactly one."""
+
+    __table_args__ = (UniqueConstraint("post_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    number: int
+    content_hash: str = Field(index=True)
+    created_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RevisionPart(SQLModel, table=True):
+    """One post of a thread; `media` lists {"sha256", "alt_text"} in order."""
+
+    __table_args__ = (UniqueConstraint("revision_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    position: int
+    text: str = Field(sa_type=Text)
+    media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    x_post_id: str | None = None  # set once this part is on X
+
+
+class MediaAsset(SQLModel, table=True):
+    """Image bytes, content-addressed, so a revision's hash covers exactly what is posted."""
+
+    sha256: str = Field(primary_key=True)
+    content_type: str
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Approval(SQLModel, table=True):
+    """A person's decision on one revision. Approvals of older revisions no longer count."""
+
+    __table_args__ = (UniqueConstraint("revision_id", "person_id", "stage"),)
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    decision: Decision = Field(sa_type=_enum_column(Decision))
+    stage: str = "default"
+    reason: str | None = None
+    via: str = "cli"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One link of the hash chain. `seq` is gapless: it is taken under the head row's lock."""
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    action: str = Field(index=True)
+    subject: str = Field(index=True)
+    details: str = Field(sa_type=Text)  # canonical JSON
+    prev_hash: str
+    hash: str
+
+
+class AuditHead(SQLModel, table=True):
+    """A single row: the newest entry's seq and hash. Locking it serialises appends."""
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = 0
+    hash: str = ""

@@ -1,0 +1,302 @@
+"""Drafting posts: revisions, their content hash, editing, submitting, scheduling, withdrawing.
+
+A revision is immutable. Its hash covers the account and, for every part of a thread, the
+text and each image with its alt text: exactly what would reach X. Approvals point at one
+revision, so any edit (a new revision) leaves them behind.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from approvals import audit
+from approvals.audit import canonical_json
+from approvals.config import Action
+from approvals.errors import IllegalTransition, InvalidInput, PermissionDenied, Refused
+from approvals.map_store import current_map, get_account
+from approvals.models import Account, MediaAsset, Person, Post, PostState, Revision, RevisionPart
+from approvals.workflow import AFTER_EDIT, EDITABLE, WITHDRAWABLE, lock_post, move
+
+MAX_PARTS = 25
+MAX_MEDIA_PER_PART = 4
+MAX_ALT_TEXT = 1000
+MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    sha256: str
+    alt_text: str | None = None
+
+
+@dataclass(frozen=True)
+class PartInput:
+    text: str
+    media: list[MediaRef] = field(default_factory=list)
+
+
+def content_hash(account_key: str, parts: list[PartInput]) -> str:
+    document = {
+        "account": account_key,
+        "parts": [
+            {
+                "text": p.text,
+                "media": [{"sha256": m.sha256, "alt_text": m.alt_text} for m in p.media],
+            }
+            for p in parts
+        ],
+    }
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
+def store_media(session: Session, *, data: bytes, content_type: str, now: datetime) -> MediaAsset:
+    if content_type not in MEDIA_TYPES:
+        allowed = ", ".join(sorted(MEDIA_TYPES))
+        raise InvalidInput(f"media type {content_type!r} is not accepted (use {allowed})")
+    if not data:
+        raise InvalidInput("the image file is empty")
+    digest = hashlib.sha256(data).hexdigest()
+    asset = session.get(MediaAsset, digest)
+    if asset is None:
+        asset = MediaAsset(
+            sha256=digest, content_type=content_type, size=len(data), data=data, created_at=now
+        )
+        session.add(asset)
+        session.flush()
+    return asset
+
+
+def _check_parts(session: Session, parts: list[PartInput]) -> None:
+    if not parts:
+        raise InvalidInput("a post needs at least one part")
+    if len(parts) > MAX_PARTS:
+        raise InvalidInput(f"a thread may have at most {MAX_PARTS} parts (got {len(parts)})")
+    for number, part in enumerate(parts, start=1):
+        where = f"part {number}" if len(parts) > 1 else "the post"
+        if not part.text.strip() and not part.media:
+            raise InvalidInput(f"{where} is empty: give it text or an image")
+        if len(part.media) > MAX_MEDIA_PER_PART:
+            raise InvalidInput(f"{where} has {len(part.media)} images; X allows at most 4")
+        for ref in part.media:
+            if session.get(MediaAsset, ref.sha256) is None:
+                raise InvalidInput(f"{where}: image {ref.sha256[:12]} has not been uploaded")
+            if ref.alt_text is not None and len(ref.alt_text) > MAX_ALT_TEXT:
+                raise InvalidInput(f"{where}: alt text is longer than {MAX_ALT_TEXT} characters")
+
+
+def _add_revision(
+    session: Session,
+    post: Post,
+    account: Account,
+    parts: list[PartInput],
+    *,
+    by: Person,
+    now: datetime,
+) -> Revision:
+    assert post.id is not None and by.id is not None
+    revision = Revision(
+        post_id=post.id,
+        number=post.revision_no,
+        content_hash=content_hash(account.key, parts),
+        created_by_id=by.id,
+        created_at=now,
+    )
+    session.add(revision)
+    session.flush()
+    assert revision.id is not None
+    for position, part in enumerate(parts):
+        session.add(
+            RevisionPart(
+                revision_id=revision.id,
+                position=position,
+                text=part.text,
+                media=[{"sha256": m.sha256, "alt_text": m.alt_text} for m in part.media],
+            )
+        )
+    session.flush()
+    return revision
+
+
+def _require_corporate(account: Account) -> None:
+    if account.kind != "corporate":
+        raise Refused(
+            f"{account.handle} is a personal account: pressgate never posts to personal "
+            "accounts (see `pressgate guidance` for personal use)"
+        )
+
+
+def create_draft(
+    session: Session,
+    *,
+    actor: Person,
+    account_handle: str,
+    parts: list[PartInput],
+    now: datetime,
+    scheduled_at: datetime | None = None,
+) -> Post:
+    account = get_account(session, account_handle)
+    _require_corporate(account)
+    current_map(session).require(actor.email, Action.DRAFT, account.handle)
+    _check_parts(session, parts)
+    if scheduled_at is not None and scheduled_at <= now:
+        raise InvalidInput("the scheduled time is in the past; give a future time")
+    assert account.id is not None and actor.id is not None
+    post = Post(
+        account_id=account.id,
+        author_id=actor.id,
+        timezone=account.timezone,
+        scheduled_at=scheduled_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(post)
+    session.flush()
+    revision = _add_revision(session, post, account, parts, by=actor, now=now)
+    audit.record(
+        session,
+        actor=actor.email,
+        action="post.draft",
+        subject=f"post:{post.id}",
+        at=now,
+        details={
+            "account": account.handle,
+            "revision": revision.number,
+            "hash": revision.content_hash,
+            "scheduled_at": scheduled_at.isoformat() if scheduled_at else None,
+        },
+    )
+    return post
+
+
+def edit(
+    session: Session,
+    *,
+    actor: Person,
+    post_id: int,
+    parts: list[PartInput],
+    now: datetime,
+    expected_hash: str | None = None,
+) -> Post:
+    """Replace the words with a new revision; every approval of earlier words stops counting."""
+    post = lock_post(session, post_id)
+    account = account_of(session, post)
+    current_map(session).require(actor.email, Action.DRAFT, account.handle)
+    if post.state not in EDITABLE:
+        raise IllegalTransition(f"post {post.id} is {post.state.value}; it can no longer be edited")
+    old = current_revision(session, post)
+    if expected_hash is not None and not old.content_hash.startswith(expected_hash):
+        raise Refused(f"post {post.id} was changed by someone else since you opened it; reload it")
+    _check_parts(session, parts)
+    if content_hash(account.key, parts) == old.content_hash:
+        raise InvalidInput(f"post {post.id}: the new text is the same as the current revision")
+    post.revision_no += 1
+    revision = _add_revision(session, post, account, parts, by=actor, now=now)
+    audit.record(
+        session,
+        actor=actor.email,
+        action="post.edit",
+        subject=f"post:{post.id}",
+        at=now,
+        details={
+            "revision": revision.number,
+            "hash": revision.content_hash,
+            "previous": old.content_hash,
+        },
+    )
+    move(session, post, AFTER_EDIT[post.state], actor=actor.email, now=now, reason="edited")
+    return post
+
+
+def submit(session: Session, *, actor: Person, post_id: int, now: datetime) -> Post:
+    post = lock_post(session, post_id)
+    account = account_of(session, post)
+    current_map(session).require(actor.email, Action.SUBMIT, account.handle)
+    if post.scheduled_at is not None and post.scheduled_at <= now:
+        raise InvalidInput(f"post {post.id} is scheduled in the past; reschedule it first")
+    move(session, post, PostState.SUBMITTED, actor=actor.email, now=now)
+    return post
+
+
+def withdraw(
+    session: Session, *, actor: Person, post_id: int, now: datetime, reason: str | None = None
+) -> Post:
+    post = lock_post(session, post_id)
+    account = account_of(session, post)
+    pmap = current_map(session)
+    is_author = actor.id == post.author_id and pmap.can(actor.email, Action.DRAFT, account.handle)
+    if not (is_author or pmap.can(actor.email, Action.MANAGE, account.handle)):
+        raise PermissionDenied(
+            f"{actor.email} may not withdraw post {post.id}: only its author or a manager of "
+            f"{account.handle} may"
+        )
+    if post.state not in WITHDRAWABLE:
+        raise IllegalTransition(f"post {post.id} is {post.state.value}; it cannot be withdrawn")
+    move(
+        session, post, PostState.WITHDRAWN, actor=actor.email, now=now, reason=reason or "withdrawn"
+    )
+    return post
+
+
+def schedule(
+    session: Session, *, actor: Person, post_id: int, when: datetime | None, now: datetime
+) -> Post:
+    """Set or clear the publishing time. The words are unchanged, so approvals stand."""
+    post = lock_post(session, post_id)
+    account = account_of(session, post)
+    current_map(session).require(actor.email, Action.DRAFT, account.handle)
+    if when is not None and when <= now:
+        raise InvalidInput("the scheduled time is in the past; give a future time")
+    if post.state not in EDITABLE:
+        raise IllegalTransition(f"post {post.id} is {post.state.value}; it cannot be rescheduled")
+    before = post.scheduled_at
+    post.scheduled_at = when
+    post.updated_at = now
+    session.add(post)
+    audit.record(
+        session,
+        actor=actor.email,
+        action="post.schedule",
+        subject=f"post:{post.id}",
+        at=now,
+        details={
+            "from": before.isoformat() if before else None,
+            "to": when.isoformat() if when else None,
+        },
+    )
+    if post.state == PostState.APPROVED and when is not None:
+        move(session, post, PostState.QUEUED, actor=actor.email, now=now)
+    elif post.state == PostState.QUEUED and when is None:
+        move(session, post, PostState.APPROVED, actor=actor.email, now=now, reason="unscheduled")
+    return post
+
+
+def current_revision(session: Session, post: Post) -> Revision:
+    revision = session.exec(
+        select(Revision).where(Revision.post_id == post.id, Revision.number == post.revision_no)
+    ).one()
+    return revision
+
+
+def revision_parts(session: Session, revision: Revision) -> list[RevisionPart]:
+    return list(
+        session.exec(
+            select(RevisionPart)
+            .where(RevisionPart.revision_id == revision.id)
+            .order_by(col(RevisionPart.position))
+        ).all()
+    )
+
+
+def authors_of(session: Session, post: Post) -> set[int]:
+    """Everyone who wrote any revision: none of them may approve it."""
+    ids = set(session.exec(select(Revision.created_by_id).where(Revision.post_id == post.id)).all())
+    ids.add(post.author_id)
+    return ids
+
+
+def account_of(session: Session, post: Post) -> Account:
+    account = session.get(Account, post.account_id)
+    assert account is not None
+    return account

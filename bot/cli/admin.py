@@ -1,0 +1,254 @@
+"""Installation and governance commands: init, db, map, audit."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from approvals import audit
+from approvals.config import Action, PressgateConfig, load_config
+from approvals.errors import ConfigError, NotFound
+from approvals.map_store import apply_config, current_map, current_version
+from approvals.migrate import upgrade
+from approvals.permissions import PermissionMap
+from bot.cli.common import AsOpt, JsonOpt, app_of, console, err_console, fail, print_json
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "pressgate.example.toml"
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+map_app = typer.Typer(help="The permission map (pressgate.toml).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Config file (default: $PRESSGATE_CONFIG or pressgate.toml)."
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(db_app, name="db")
+    app.add_typer(map_app, name="map")
+    app.add_typer(audit_app, name="audit")
+
+
+def load_or_exit(path: Path) -> PressgateConfig:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        for line in error.problems:
+            err_console.print(f"[bold red]error:[/] {line}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def init(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    example: Annotated[
+        bool, typer.Option(help="Write the example config first if the file does not exist.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create or upgrade the database and load the permission map from the config file."""
+    app = app_of(ctx)
+    path = config or app.settings.config
+    if example and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+        err_console.print(f"wrote the example config to {path}")
+    loaded = load_or_exit(path)
+    upgrade(app.engine)
+    with app.session() as session:
+        version = apply_config(
+            session,
+            config=loaded,
+            source=str(path),
+            actor=audit.SYSTEM,
+            now=app.clock.now(),
+            operator=True,
+        )
+        current = current_version(session)
+    result = {
+        "database": app.engine.url.render_as_string(hide_password=True),
+        "config": str(path),
+        "map_version": current.id if current else None,
+        "map_changed": version is not None,
+    }
+    if json_out:
+        print_json(result)
+    else:
+        change = "loaded" if version else "unchanged"
+        console.print(f"database ready; permission map {change} (version {result['map_version']})")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, revision: str = "head") -> None:
+    """Apply schema migrations up to REVISION (default: the newest)."""
+    app = app_of(ctx)
+    upgrade(app.engine, revision)
+    console.print(f"database at {revision}: {app.engine.url.render_as_string(hide_password=True)}")
+
+
+@map_app.command("check")
+def map_check(ctx: typer.Context, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """Validate a config file without applying it; exit status 2 and one line per problem."""
+    path = config or app_of(ctx).settings.config
+    loaded = load_or_exit(path)
+    summary = {
+        "file": str(path),
+        "ok": True,
+        "accounts": len(loaded.accounts),
+        "roles": len(loaded.roles),
+        "people": len(loaded.people),
+    }
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(
+            f"{path}: ok ({summary['accounts']} accounts, {summary['roles']} roles, "
+            f"{summary['people']} people)"
+        )
+
+
+@map_app.command("apply")
+def map_apply(ctx: typer.Context, actor: AsOpt, config: ConfigOpt = None) -> None:
+    """Make the config file the map in force; needs the `manage` right on every account."""
+    app = app_of(ctx)
+    path = config or app.settings.config
+    loaded = load_or_exit(path)
+    with app.session() as session:
+        version = apply_config(
+            session, config=loaded, source=str(path), actor=actor.lower(), now=app.clock.now()
+        )
+    console.print(f"map version {version.id} in force" if version else "map unchanged")
+
+
+@map_app.command("explain")
+def map_explain(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Argument(help="@account (who can do what on it) or an e-mail.")],
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Answer "who can approve on @account?" and "what can alice do?"."""
+    app = app_of(ctx)
+    if config is not None:
+        pmap = PermissionMap.from_config(load_or_exit(config))
+    else:
+        with app.session() as session:
+            pmap = current_map(session)
+    if subject.startswith("@"):
+        _explain_account(pmap, subject, json_out)
+    elif "@" in subject:
+        _explain_person(pmap, subject, json_out)
+    else:
+        fail(f"{subject!r}: give an account as @handle or a person as an e-mail address")
+
+
+def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
+    try:
+        account = pmap.account(handle)
+    except NotFound as error:
+        fail(str(error))
+    rights = {a.value: pmap.holders(a, account.handle) for a in Action}
+    result = {
+        "account": account.handle,
+        "kind": account.kind,
+        "approvals_required": account.required if account.kind == "corporate" else None,
+        "timezone": account.timezone,
+        "rights": rights,
+    }
+    if json_out:
+        print_json(result)
+        return
+    if account.kind == "personal":
+        console.print(f"{account.handle} is a personal account: nobody can post to it here.")
+        return
+    console.print(
+        f"{account.handle} ({account.kind}): {account.required} approval(s) required, "
+        f"times in {account.timezone}"
+    )
+    table = Table("action", "who")
+    for action, people in rights.items():
+        table.add_row(action, ", ".join(people) or "-")
+    console.print(table)
+
+
+def _explain_person(pmap: PermissionMap, email: str, json_out: bool) -> None:
+    try:
+        person = pmap.person(email)
+        rights = pmap.rights_of(email)
+    except NotFound as error:
+        fail(str(error))
+    result = {
+        "email": person.email,
+        "name": person.name,
+        "roles": person.roles,
+        "personal_handles": person.personal_handles,
+        "rights": {acct: [a.value for a in acts] for acct, acts in rights.items()},
+    }
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"{person.email} ({person.name or 'no name'}): roles {', '.join(person.roles) or '-'}"
+    )
+    table = Table("account", "may")
+    for acct, acts in rights.items():
+        table.add_row(
+            "every corporate account" if acct == "*" else acct, ", ".join(a.value for a in acts)
+        )
+    console.print(table)
+    if person.personal_handles:
+        console.print(f"personal accounts (never postable): {', '.join(person.personal_handles)}")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Check the whole hash chain; exit status 1 and the first broken entry if it fails."""
+    app = app_of(ctx)
+    with app.session() as session:
+        result = audit.verify(session)
+    if json_out:
+        print_json(
+            {
+                "ok": result.ok,
+                "checked": result.checked,
+                "first_bad_entry": result.first_bad_seq,
+                "problem": result.problem,
+            }
+        )
+    elif result.ok:
+        console.print(f"audit log intact: {result.checked} entries verified")
+    else:
+        err_console.print(
+            f"[bold red]audit log broken at entry {result.first_bad_seq}:[/] {result.problem} "
+            f"({result.checked} entries before it verified)",
+            highlight=False,
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the audit log as JSON lines, one entry per line, hashes included."""
+    app = app_of(ctx)
+    with app.session() as session:
+        if output is None:
+            count = audit.export_jsonl(session, sys.stdout)
+        else:
+            tmp = output.with_suffix(output.suffix + ".part")
+            with tmp.open("w", encoding="utf-8") as out:
+                count = audit.export_jsonl(session, out)
+            tmp.replace(output)
+    err_console.print(f"exported {count} audit entries")

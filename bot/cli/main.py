@@ -1,0 +1,42 @@
+"""`pressgate`: the command line. Sub-commands live in modules named for what they manage."""
+
+import typer
+from pydantic import ValidationError
+
+from approvals.errors import PressgateError
+from bot.cli import admin, posts, server
+from bot.cli.common import App, err_console
+from bot.settings import Settings
+
+app = typer.Typer(
+    name="pressgate",
+    help="Governed publishing for corporate X accounts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    if ctx.obj is None:
+        try:
+            ctx.obj = App(settings=Settings())
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = "PRESSGATE_" + "_".join(str(p) for p in err["loc"]).upper()
+                err_console.print(f"[bold red]error:[/] {key}: {err['msg']}", highlight=False)
+            raise typer.Exit(2) from None
+
+
+admin.register(app)
+posts.register(app)
+server.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except PressgateError as error:  # a domain error that escaped a command
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise SystemExit(error.exit_code) from None

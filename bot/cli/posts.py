@@ -1,0 +1,344 @@
+"""Post commands: draft, edit, schedule, submit, approve, reject, withdraw, show, queue."""
+
+import mimetypes
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from approvals import posts as post_service
+from approvals import review
+from approvals.errors import InvalidInput
+from approvals.map_store import get_account
+from approvals.models import Post, PostState
+from approvals.posts import MediaRef, PartInput
+from approvals.schedule import parse_local_time
+from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
+from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
+
+PostArg = Annotated[int, typer.Argument(help="Post id (see `pressgate queue`).")]
+TextOpt = Annotated[
+    list[str] | None,
+    typer.Option("--text", "-t", help="Text of a part; repeat for a thread."),
+]
+FileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        "-f",
+        help="Read the text from a file ('-' for stdin); parts split on '---' lines.",
+    ),
+]
+ImageOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--image", help="Image for the first part (repeatable, up to 4)."),
+]
+AltOpt = Annotated[
+    list[str] | None, typer.Option("--alt", help="Alt text for each --image, in the same order.")
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option("--at", help="When to publish, 'YYYY-MM-DD HH:MM' in the account's time zone."),
+]
+RevisionOpt = Annotated[
+    str | None,
+    typer.Option("--revision", "-r", help="Hash (8+ characters) of the revision you reviewed."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    for command in (draft, edit, schedule, submit, approve, reject, withdraw, show, queue):
+        app.command(command.__name__)(command)
+
+
+def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
+    if texts and file:
+        fail("give the text with --text or --file, not both")
+    if file is not None:
+        try:
+            raw = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{file}: cannot be read ({exc})")
+        return split_thread(raw)
+    if not texts:
+        fail("give the post's text with --text (repeat it for a thread) or --file")
+    return list(texts)
+
+
+def split_thread(raw: str) -> list[str]:
+    """A thread file holds its parts separated by lines of exactly '---'."""
+    parts: list[list[str]] = [[]]
+    for line in raw.splitlines():
+        if line.strip() == "---":
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return ["\n".join(lines).strip("\n") for lines in parts]
+
+
+def _build_parts(
+    session: Session,
+    texts: list[str],
+    images: list[Path] | None,
+    alts: list[str] | None,
+    now: datetime,
+) -> list[PartInput]:
+    images, alts = images or [], alts or []
+    if len(alts) > len(images):
+        fail(f"{len(alts)} --alt given for {len(images)} --image")
+    refs: list[MediaRef] = []
+    for index, path in enumerate(images):
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            fail(f"{path}: cannot be read ({exc})")
+        asset = post_service.store_media(session, data=data, content_type=content_type, now=now)
+        refs.append(MediaRef(asset.sha256, alts[index] if index < len(alts) else None))
+    return [PartInput(text, refs if i == 0 else []) for i, text in enumerate(texts)]
+
+
+def _render(view: PostView, json_out: bool, headline: str) -> None:
+    if json_out:
+        print_json(view)
+        return
+    console.print(
+        f"{headline}: post {view.id} on {view.account} is [bold]{view.state}[/] "
+        f"(revision {view.revision}, {view.revision_hash[:12]}; "
+        f"{len(view.approvals)}/{view.approvals_required} approvals; {view.scheduled_local})",
+        highlight=False,
+    )
+    if view.state_reason:
+        console.print(f"  reason: {view.state_reason}", highlight=False, markup=False)
+    for part in view.parts:
+        prefix = f"  [{part.position + 1}/{len(view.parts)}] " if len(view.parts) > 1 else "  "
+        console.print(prefix + part.text, highlight=False, markup=False)
+        for media in part.media:
+            console.print(
+                f"      image {str(media['sha256'])[:12]} alt: {media['alt_text'] or '(none)'}",
+                markup=False,
+            )
+
+
+def draft(
+    ctx: typer.Context,
+    actor: AsOpt,
+    account: Annotated[
+        str, typer.Option("--account", "-a", help="Corporate account, e.g. @DeptNews.")
+    ],
+    text: TextOpt = None,
+    file: FileOpt = None,
+    image: ImageOpt = None,
+    alt: AltOpt = None,
+    at: AtOpt = None,
+    submit_now: Annotated[
+        bool, typer.Option("--submit", help="Submit for approval at once.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Draft a post or thread for a corporate account."""
+    app = app_of(ctx)
+    texts = _read_parts(text, file)
+    now = app.clock.now()
+    with app.session() as session:
+        person = app.person(session, actor)
+        acct = get_account(session, account)
+        when = parse_local_time(at, zone=acct.timezone, now=now) if at else None
+        parts = _build_parts(session, texts, image, alt, now)
+        post = post_service.create_draft(
+            session, actor=person, account_handle=account, parts=parts, now=now, scheduled_at=when
+        )
+        assert post.id is not None
+        if submit_now:
+            post_service.submit(session, actor=person, post_id=post.id, now=now)
+        view = post_view(session, post)
+    _render(view, json_out, "drafted")
+
+
+def edit(
+    ctx: typer.Context,
+    post_id: PostArg,
+    actor: AsOpt,
+    text: TextOpt = None,
+    file: FileOpt = None,
+    image: ImageOpt = None,
+    alt: AltOpt = None,
+    revision: RevisionOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Replace a post's words with a new revision; earlier approvals no longer count."""
+    app = app_of(ctx)
+    texts = _read_parts(text, file)
+    now = app.clock.now()
+    with app.session() as session:
+        person = app.person(session, actor)
+        parts = _build_parts(session, texts, image, alt, now)
+        post = post_service.edit(
+            session, actor=person, post_id=post_id, parts=parts, now=now, expected_hash=revision
+        )
+        view = post_view(session, post)
+    _render(view, json_out, "edited")
+
+
+def schedule(
+    ctx: typer.Context,
+    post_id: PostArg,
+    actor: AsOpt,
+    at: AtOpt = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the publishing time.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Set or clear when a post is published (approvals stand: the words are unchanged)."""
+    if bool(at) == clear:
+        fail("give either --at 'YYYY-MM-DD HH:MM' or --clear")
+    app = app_of(ctx)
+    now = app.clock.now()
+    with app.session() as session:
+        person = app.person(session, actor)
+        post = session.get(Post, post_id)
+        if post is None:
+            raise InvalidInput(f"post {post_id} does not exist")
+        when = parse_local_time(at, zone=post.timezone, now=now) if at else None
+        post = post_service.schedule(session, actor=person, post_id=post_id, when=when, now=now)
+        view = post_view(session, post)
+    _render(view, json_out, "scheduled" if at else "unscheduled")
+
+
+def submit(ctx: typer.Context, post_id: PostArg, actor: AsOpt, json_out: JsonOpt = False) -> None:
+    """Send a draft to its approvers."""
+    app = app_of(ctx)
+    with app.session() as session:
+        post = post_service.submit(
+            session, actor=app.person(session, actor), post_id=post_id, now=app.clock.now()
+        )
+        view = post_view(session, post)
+    _render(view, json_out, "submitted")
+
+
+def approve(
+    ctx: typer.Context,
+    post_id: PostArg,
+    actor: AsOpt,
+    revision: RevisionOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Approve the post's current revision (name it with --revision to be sure of the words)."""
+    app = app_of(ctx)
+    with app.session() as session:
+        post = session.get(Post, post_id)
+        if post is None:
+            raise InvalidInput(f"post {post_id} does not exist")
+        revision_hash = revision or post_service.current_revision(session, post).content_hash
+        review.approve(
+            session,
+            actor=app.person(session, actor),
+            post_id=post_id,
+            revision_hash=revision_hash,
+            now=app.clock.now(),
+        )
+        view = post_view(session, post)
+    _render(view, json_out, "approved")
+
+
+def reject(
+    ctx: typer.Context,
+    post_id: PostArg,
+    actor: AsOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why; the author sees this.")],
+    revision: RevisionOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Reject the post; it stops until its author edits and resubmits it."""
+    app = app_of(ctx)
+    with app.session() as session:
+        post = session.get(Post, post_id)
+        if post is None:
+            raise InvalidInput(f"post {post_id} does not exist")
+        revision_hash = revision or post_service.current_revision(session, post).content_hash
+        review.reject(
+            session,
+            actor=app.person(session, actor),
+            post_id=post_id,
+            revision_hash=revision_hash,
+            reason=reason,
+            now=app.clock.now(),
+        )
+        view = post_view(session, post)
+    _render(view, json_out, "rejected")
+
+
+def withdraw(
+    ctx: typer.Context,
+    post_id: PostArg,
+    actor: AsOpt,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (optional).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Withdraw a post for good (its history stays in the audit log)."""
+    app = app_of(ctx)
+    with app.session() as session:
+        post = post_service.withdraw(
+            session,
+            actor=app.person(session, actor),
+            post_id=post_id,
+            now=app.clock.now(),
+            reason=reason,
+        )
+        view = post_view(session, post)
+    _render(view, json_out, "withdrawn")
+
+
+def show(ctx: typer.Context, post_id: PostArg, json_out: JsonOpt = False) -> None:
+    """Show one post: its current words, state, schedule and approvals."""
+    app = app_of(ctx)
+    with app.session() as session:
+        post = session.get(Post, post_id)
+        if post is None:
+            raise InvalidInput(f"post {post_id} does not exist")
+        view = post_view(session, post)
+    _render(view, json_out, "post")
+
+
+def queue(
+    ctx: typer.Context,
+    account: Annotated[
+        str | None, typer.Option("--account", "-a", help="Only this account.")
+    ] = None,
+    state: Annotated[
+        list[PostState] | None,
+        typer.Option("--state", "-s", help="Only these states (repeatable)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The posts in the pipeline, soonest first, with times in each account's zone."""
+    app = app_of(ctx)
+    with app.session() as session:
+        if account is not None:
+            get_account(session, account)
+        views = list_posts(
+            session, account=account, states=frozenset(state) if state else ACTIVE_STATES
+        )
+    if json_out:
+        print_json(views)
+        return
+    if not views:
+        console.print("the queue is empty")
+        return
+    table = Table("id", "account", "state", "publish at", "approvals", "author", "text")
+    for view in views:
+        first = view.parts[0].text.replace("\n", " ")
+        more = f" (+{len(view.parts) - 1} parts)" if len(view.parts) > 1 else ""
+        table.add_row(
+            str(view.id),
+            view.account,
+            view.state,
+            view.scheduled_local,
+            f"{len(view.approvals)}/{view.approvals_required}",
+            view.author,
+            (first[:50] + "…" if len(first) > 50 else first) + more,
+        )
+    console.print(table)

@@ -1,0 +1,90 @@
+"""`pressgate run` and `pressgate demo`: serve the web app (the scheduler joins in later work)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from approvals import audit
+from approvals.map_store import apply_config
+from approvals.migrate import upgrade
+from bot import demo as demo_data
+from bot.cli.admin import EXAMPLE_CONFIG, load_or_exit
+from bot.cli.common import App, app_of, err_console, fail
+from bot.web.app import create_app
+
+HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
+PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("demo")(demo)
+
+
+def _prepare(app: App, config: Path) -> None:
+    """Migrate, and make the operator's config file the map in force (audited if it changed)."""
+    loaded = load_or_exit(config)
+    upgrade(app.engine)
+    with app.session() as session:
+        version = apply_config(
+            session,
+            config=loaded,
+            source=str(config),
+            actor=audit.SYSTEM,
+            now=app.clock.now(),
+            operator=True,
+        )
+    if version is not None:
+        err_console.print(f"permission map from {config} is now in force (version {version.id})")
+
+
+def _serve(app: App, host: str | None, port: int | None) -> None:
+    settings = app.settings
+    host, port = host or settings.host, port or settings.port
+    err_console.print(f"pressgate listening on http://{host}:{port}  (Ctrl-C stops)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+def run(ctx: typer.Context, host: HostOpt = None, port: PortOpt = None) -> None:
+    """Serve pressgate with the configured database and config file."""
+    app = app_of(ctx)
+    try:
+        app.settings.require_real_secret()
+    except ValueError as error:
+        fail(str(error))
+    _prepare(app, app.settings.config)
+    _serve(app, host, port)
+
+
+def demo(
+    ctx: typer.Context,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its files.")] = Path(
+        "var/demo"
+    ),
+    host: HostOpt = None,
+    port: PortOpt = None,
+    seed_only: Annotated[bool, typer.Option(help="Prepare the demo data, do not serve.")] = False,
+) -> None:
+    """Try pressgate: SQLite, the example config and demo posts; nothing reaches X."""
+    root = app_of(ctx)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "pressgate.toml"
+    if not config.exists():
+        config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = root.settings.model_copy(
+        update={
+            "demo": True,
+            "config": config,
+            "database_url": f"sqlite:///{data_dir / 'pressgate.db'}",
+        }
+    )
+    app = App(settings=settings, clock=root.clock)
+    _prepare(app, config)
+    with app.session() as session:
+        made = demo_data.seed(session, now=app.clock.now())
+    if made:
+        err_console.print(f"demo data: {made} posts created in {data_dir}")
+    if not seed_only:
+        _serve(app, host, port)

@@ -1,0 +1,42 @@
+"""The one place that reads the environment. Everything else is handed a `Settings`."""
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "secret", "change-me"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRESSGATE_", extra="ignore")
+
+    database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'pressgate.db'}"
+    config: Path = Path("pressgate.toml")
+    secret_key: SecretStr = SecretStr("changeme")
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    x_api_url: str = "https://api.twitter.com"
+    x_consumer_key: SecretStr | None = None
+    x_consumer_secret: SecretStr | None = None
+    x_client_id: SecretStr | None = None
+    x_client_secret: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    demo: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def secret_is_placeholder(self) -> bool:
+        return self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
+
+    def require_real_secret(self) -> None:
+        """A placeholder key would let anyone forge approval links; only demo may run with it."""
+        if self.secret_is_placeholder and not self.demo:
+            raise ValueError(
+                "PRESSGATE_SECRET_KEY is unset or a placeholder; set a long random value "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
