@@ -1,0 +1,106 @@
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, a frozen clock,
+and an organisation (permission map) loaded into it.
+
+PostgreSQL comes from PRESSGATE_TEST_POSTGRES_URL (default: the local server's `test`
+database). Each test session gets its own database on that server. Outside CI a missing
+server skips the PostgreSQL half; in CI (CI=true) it fails the run.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
+
+import approvals.models  # noqa: F401  (registers tables)
+from approvals.clock import FrozenClock
+from approvals.db import make_engine
+from tests.factories import Org, load_org
+
+POSTGRES_URL = os.environ.get(
+    "PRESSGATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _postgres_unavailable(reason: str) -> None:
+    message = f"PostgreSQL is needed at {POSTGRES_URL}: {reason}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A database of our own on the PostgreSQL server, dropped at the end of the session."""
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"pressgate_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # unreachable server, bad credentials
+        admin.dispose()
+        _postgres_unavailable(f"{type(exc).__name__}: {exc}")
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_server_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_server_url)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def reset_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[Engine]:
+    """A fresh, empty schema on each database kind."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path}/pressgate.db")
+        SQLModel.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+    else:
+        eng = request.getfixturevalue("postgres_engine")
+        reset_postgres(eng)
+        yield eng
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: os.PathLike[str]) -> Iterator[Engine]:
+    eng = make_engine(f"sqlite:///{tmp_path}/pressgate.db")
+    SQLModel.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def org(session: Session, clock: FrozenClock) -> Org:
+    """The example press office's map in force, people and accounts in the database."""
+    return load_org(session, clock)
