@@ -213,6 +213,8 @@ def submit(session: Session, *, actor: Person, post_id: int, now: datetime) -> P
     post = lock_post(session, post_id)
     account = account_of(session, post)
     current_map(session).require(actor.email, Action.SUBMIT, account.handle)
+    if post.state != PostState.DRAFT:
+        raise IllegalTransition(f"post {post.id} is {post.state.value}; only drafts are submitted")
     if post.scheduled_at is not None and post.scheduled_at <= now:
         raise InvalidInput(f"post {post.id} is scheduled in the past; reschedule it first")
     move(session, post, PostState.SUBMITTED, actor=actor.email, now=now)

@@ -41,7 +41,7 @@ def test_the_content_hash_covers_account_text_media_and_alt_text() -> None:
 
 
 def test_only_people_with_draft_rights_can_draft(org: Org) -> None:
-    with pytest.raises(PermissionDenied, match="bob@example.org may not draft on @DeptNews"):
+    with pytest.raises(PermissionDenied, match=r"bob@example\.org may not draft on @DeptNews"):
         org.draft(author="bob@example.org")
 
 
@@ -117,7 +117,7 @@ def test_someone_who_edited_the_post_may_not_approve_it(org: Org) -> None:
 
 def test_approving_without_rights_on_the_account_is_refused(org: Org) -> None:
     post = org.submitted()
-    with pytest.raises(PermissionDenied, match="erin@example.org may not approve on @DeptNews"):
+    with pytest.raises(PermissionDenied, match=r"erin@example\.org may not approve on @DeptNews"):
         org.approve(post, "erin@example.org")
 
 
@@ -266,7 +266,9 @@ def test_scheduling_an_approved_post_queues_it_and_clearing_unqueues_it(org: Org
     assert post.id is not None
     alice = org.person("alice@example.org")
     now = org.clock.now()
-    posts.schedule(org.session, actor=alice, post_id=post.id, when=now + timedelta(hours=1), now=now)
+    posts.schedule(
+        org.session, actor=alice, post_id=post.id, when=now + timedelta(hours=1), now=now
+    )
     assert post.state == PostState.QUEUED
     posts.schedule(org.session, actor=alice, post_id=post.id, when=None, now=now)
     assert post.state == PostState.APPROVED
@@ -326,4 +328,3 @@ def test_a_draft_cannot_be_published(org: Org) -> None:
     assert post.id is not None
     with pytest.raises(IllegalTransition, match="not ready to publish"):
         start_publishing(org.session, post_id=post.id, worker="w1", now=org.clock.now())
-
