@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from approvals.models import AuditEntry, AuditHead
@@ -53,11 +54,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction, so it commits with the change it records."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+    head = _locked_head(session)
     details_json = canonical_json(details or {})
     seq = head.seq + 1
     at = at.astimezone(UTC)  # the hash must match what is read back from the database
@@ -87,6 +84,27 @@ def record(
     return entry
 
 
+def _locked_head(session: Session) -> AuditHead:
+    query = (
+        select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = session.exec(query).first()
+    if head is not None:
+        return head
+    # First entry ever (migrations seed the row; a schema made by create_all does not).
+    # Two first writers may race to create it: the loser's insert fails in its savepoint
+    # and it then waits on the winner's row lock like any later writer.
+    try:
+        with session.begin_nested():
+            session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+    except IntegrityError:
+        pass
+    return session.exec(query).one()
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
@@ -96,25 +114,25 @@ class VerifyResult:
 
 
 def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
-    """Walk the chain from the start; report the first entry that does not hold."""
+    """Walk the chain from the start; report the first entry that does not hold.
+
+    The head is read first and the walk stops at the entry it names, so entries appended by
+    other workers while we walk are left for the next run rather than misread as tampering.
+    """
+    head = session.exec(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).first()
+    last = head.seq if head is not None else None
     prev = GENESIS
     expected_seq = 1
     checked = 0
-    for entry in _entries(session, batch=batch):
+    for entry in _entries(session, batch=batch, upto=last):
         if entry.seq != expected_seq:
-            return VerifyResult(
-                False,
-                checked,
-                expected_seq,
-                f"entry {expected_seq} is missing (next is {entry.seq})",
-            )
+            problem = f"entry {expected_seq} is missing (next is {entry.seq})"
+            return VerifyResult(False, checked, expected_seq, problem)
         if entry.prev_hash != prev:
-            return VerifyResult(
-                False,
-                checked,
-                entry.seq,
-                f"entry {entry.seq} does not link to entry {entry.seq - 1}",
-            )
+            problem = f"entry {entry.seq} does not link to entry {entry.seq - 1}"
+            return VerifyResult(False, checked, entry.seq, problem)
         recomputed = entry_hash(
             seq=entry.seq,
             at=entry.at,
@@ -125,32 +143,24 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
             prev=entry.prev_hash,
         )
         if recomputed != entry.hash:
-            return VerifyResult(
-                False, checked, entry.seq, f"entry {entry.seq} was altered (hash does not match)"
-            )
+            problem = f"entry {entry.seq} was altered (hash does not match)"
+            return VerifyResult(False, checked, entry.seq, problem)
         prev = entry.hash
         expected_seq += 1
         checked += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.hash != prev):
-        return VerifyResult(
-            False,
-            checked,
-            checked + 1 if head.seq > checked else head.seq,
-            f"the log ends at entry {checked} but its head records entry {head.seq}",
-        )
+    if head is not None and (checked != head.seq or prev != head.hash):
+        problem = f"the log ends at entry {checked} but its head records entry {head.seq}"
+        return VerifyResult(False, checked, checked + 1, problem)
     return VerifyResult(True, checked)
 
 
-def _entries(session: Session, *, batch: int) -> Iterator[AuditEntry]:
+def _entries(session: Session, *, batch: int, upto: int | None = None) -> Iterator[AuditEntry]:
     last = 0
     while True:
-        rows = session.exec(
-            select(AuditEntry)
-            .where(AuditEntry.seq > last)
-            .order_by(col(AuditEntry.seq))
-            .limit(batch)
-        ).all()
+        query = select(AuditEntry).where(AuditEntry.seq > last)
+        if upto is not None:
+            query = query.where(AuditEntry.seq <= upto)
+        rows = session.exec(query.order_by(col(AuditEntry.seq)).limit(batch)).all()
         if not rows:
             return
         yield from rows

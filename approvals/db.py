@@ -2,6 +2,8 @@
 
 SQLite runs in WAL mode and every transaction starts with BEGIN IMMEDIATE: writers queue
 for the lock up front instead of failing half way when two of them upgrade a read lock.
+Work that only reads (pages, exports, `audit verify`) goes through `read_only_engine(engine)`,
+which begins a plain deferred transaction and so never waits for, or blocks, a writer.
 """
 
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_S = 30
+_READ_ONLY = "pressgate_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -43,13 +46,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that will not write."""
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    bind = read_only_engine(engine) if read_only else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -83,6 +83,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
         eng.dispose()
     else:
         eng = request.getfixturevalue("postgres_engine")
+        SQLModel.metadata.create_all(eng)  # a test may have dropped the schema; cheap if not
         reset_tables(eng)
         yield eng
 

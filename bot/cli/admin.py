@@ -139,7 +139,7 @@ def map_explain(
     if config is not None:
         pmap = PermissionMap.from_config(load_or_exit(config))
     else:
-        with app.session() as session:
+        with app.session(read_only=True) as session:
             pmap = current_map(session)
     if subject.startswith("@"):
         _explain_account(pmap, subject, json_out)
@@ -211,7 +211,7 @@ def _explain_person(pmap: PermissionMap, email: str, json_out: bool) -> None:
 def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Check the whole hash chain; exit status 1 and the first broken entry if it fails."""
     app = app_of(ctx)
-    with app.session() as session:
+    with app.session(read_only=True) as session:
         result = audit.verify(session)
     if json_out:
         print_json(
@@ -243,7 +243,7 @@ def audit_export(
 ) -> None:
     """Write the audit log as JSON lines, one entry per line, hashes included."""
     app = app_of(ctx)
-    with app.session() as session:
+    with app.session(read_only=True) as session:
         if output is None:
             count = audit.export_jsonl(session, sys.stdout)
         else:

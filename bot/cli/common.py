@@ -48,10 +48,10 @@ class App:
         return make_engine(self.settings.database_url)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A unit of work; a domain error rolls it back and ends the command with its message."""
         try:
-            with session_scope(self.engine) as session:
+            with session_scope(self.engine, read_only=read_only) as session:
                 yield session
         except PressgateError as error:
             fail_on(error)

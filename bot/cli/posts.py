@@ -295,7 +295,7 @@ def withdraw(
 def show(ctx: typer.Context, post_id: PostArg, json_out: JsonOpt = False) -> None:
     """Show one post: its current words, state, schedule and approvals."""
     app = app_of(ctx)
-    with app.session() as session:
+    with app.session(read_only=True) as session:
         post = session.get(Post, post_id)
         if post is None:
             raise InvalidInput(f"post {post_id} does not exist")
@@ -316,7 +316,7 @@ def queue(
 ) -> None:
     """The posts in the pipeline, soonest first, with times in each account's zone."""
     app = app_of(ctx)
-    with app.session() as session:
+    with app.session(read_only=True) as session:
         if account is not None:
             get_account(session, account)
         views = list_posts(

@@ -55,12 +55,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auditentry_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditentry_subject'), ['subject'], unique=False)
 
-    op.create_table('audithead',
+    audithead = op.create_table('audithead',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    # The chain's head row exists from the start, so appends only ever lock it.
+    op.bulk_insert(audithead, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table('configversion',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
