@@ -13,7 +13,16 @@ from approvals.errors import ConfigError, NotFound
 from approvals.map_store import apply_config, current_map, current_version
 from approvals.migrate import upgrade
 from approvals.permissions import PermissionMap
-from bot.cli.common import AsOpt, JsonOpt, app_of, console, err_console, fail, print_json
+from bot.cli.common import (
+    AsOpt,
+    JsonOpt,
+    app_of,
+    console,
+    err_console,
+    error_line,
+    fail,
+    print_json,
+)
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "pressgate.example.toml"
 
@@ -41,7 +50,7 @@ def load_or_exit(path: Path) -> PressgateConfig:
         return load_config(path)
     except ConfigError as error:
         for line in error.problems:
-            err_console.print(f"[bold red]error:[/] {line}", highlight=False)
+            error_line(line)
         raise typer.Exit(2) from None
 
 
@@ -225,10 +234,9 @@ def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     elif result.ok:
         console.print(f"audit log intact: {result.checked} entries verified")
     else:
-        err_console.print(
-            f"[bold red]audit log broken at entry {result.first_bad_seq}:[/] {result.problem} "
-            f"({result.checked} entries before it verified)",
-            highlight=False,
+        error_line(
+            f"audit log broken at entry {result.first_bad_seq}: {result.problem} "
+            f"({result.checked} entries before it verified)"
         )
     if not result.ok:
         raise typer.Exit(1)

@@ -80,8 +80,14 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
 
 
+def error_line(message: str) -> None:
+    """One problem, one line on standard error: never wrapped, so scripts can grep it."""
+    err_console.print("[bold red]error:[/] ", end="", highlight=False)
+    err_console.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    error_line(message)
     raise typer.Exit(code)
 
 

@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from approvals.errors import PressgateError
 from bot.cli import admin, posts, server
-from bot.cli.common import App, err_console
+from bot.cli.common import App, error_line
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -25,7 +25,7 @@ def _root(ctx: typer.Context) -> None:
         except ValidationError as exc:
             for err in exc.errors():
                 key = "PRESSGATE_" + "_".join(str(p) for p in err["loc"]).upper()
-                err_console.print(f"[bold red]error:[/] {key}: {err['msg']}", highlight=False)
+                error_line(f"{key}: {err['msg']}")
             raise typer.Exit(2) from None
 
 
@@ -38,5 +38,5 @@ def main() -> None:
     try:
         app()
     except PressgateError as error:  # a domain error that escaped a command
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        error_line(str(error))
         raise SystemExit(error.exit_code) from None

@@ -1,0 +1,89 @@
+"""CLI and web fixtures: the real `pressgate` command run in-process against a fresh,
+migrated database of each kind, with a frozen clock so times are predictable."""
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+from typer.testing import CliRunner, Result
+
+from approvals.clock import FrozenClock
+from approvals.db import make_engine
+from bot.cli.common import App
+from bot.cli.main import app as cli_app
+from bot.settings import Settings
+from tests.conftest import NOW
+from tests.factories import EXAMPLE_CONFIG
+
+
+@dataclass
+class Cli:
+    """Runs `pressgate …` in-process as a user would type it."""
+
+    settings: Settings
+    clock: FrozenClock
+    runner: CliRunner
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        app = App(settings=self.settings, clock=self.clock)
+        try:
+            return self.runner.invoke(cli_app, list(args), obj=app, input=input)
+        finally:
+            if "engine" in app.__dict__:
+                app.engine.dispose()
+
+    def ok(self, *args: str, input: str | None = None) -> Result:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, f"{args}: {result.stderr or result.stdout}"
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    @property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+
+def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/pressgate.db"
+    url: str = request.getfixturevalue("postgres_server_url")
+    engine = make_engine(url)
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no tables) of each kind, for commands that migrate it themselves."""
+    return _empty_database(request, tmp_path)
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path) -> Iterator[Cli]:
+    """`pressgate` initialised with the example press office's map."""
+    config = tmp_path / "pressgate.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(database_url=database_url, config=config, _env_file=None)  # type: ignore[call-arg]
+    runner = CliRunner()
+    command = Cli(settings=settings, clock=FrozenClock(NOW), runner=runner)
+    command.ok("init")
+    yield command
+
+
+@pytest.fixture(autouse=True)
+def _no_pressgate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the settings they build, never the developer's environment."""
+    for key in list(os.environ):
+        if key.startswith("PRESSGATE_") and key != "PRESSGATE_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key)
