@@ -8,6 +8,7 @@ line naming the file, the key and what is wrong.
 import re
 import tomllib
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from approvals.errors import ConfigError
+from approvals.errors import ConfigError, InvalidInput
+from approvals.schedule import local_to_utc
 
 DEFAULT_TIMEZONE = "Europe/London"
 WILDCARD = "*"
@@ -125,10 +127,41 @@ class PersonConfig(_Strict):
         return [display_handle(h) for h in value]
 
 
+class BlackoutConfig(_Strict):
+    """A window in which nothing goes out (e.g. a pre-election period), in local time."""
+
+    name: str
+    start: datetime
+    end: datetime
+    timezone: str = DEFAULT_TIMEZONE
+    accounts: list[str] = Field(default_factory=lambda: [WILDCARD])
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _local(cls, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            raise ValueError("give a local time without an offset; the zone is `timezone`")
+        if isinstance(value, str):
+            try:
+                return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+            except ValueError:
+                raise ValueError(f"{value!r} is not a time as YYYY-MM-DD HH:MM") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    def covers(self, key: str) -> bool:
+        return WILDCARD in self.accounts or any(_same_handle(h, key) for h in self.accounts)
+
+
 class PressgateConfig(_Strict):
     accounts: list[AccountConfig]
     roles: dict[str, RoleConfig]
     people: list[PersonConfig]
+    blackouts: list[BlackoutConfig] = Field(default_factory=list)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)
@@ -271,6 +304,7 @@ def _cross_check(config: PressgateConfig) -> list[str]:
                     f"{where}.personal_handles: {handle} is a corporate account, not personal"
                 )
 
+    problems.extend(_check_blackouts(config, accounts))
     for account in config.accounts:
         if account.kind != "corporate":
             continue
@@ -280,6 +314,28 @@ def _cross_check(config: PressgateConfig) -> list[str]:
                 f"accounts[{account.handle}].approvals_required: needs {account.required} "
                 f"approvals but only {len(eligible)} people may approve on it"
             )
+    return problems
+
+
+def _check_blackouts(config: PressgateConfig, accounts: dict[str, AccountConfig]) -> list[str]:
+    problems: list[str] = []
+    for window in config.blackouts:
+        where = f"blackouts[{window.name}]"
+        for handle in window.accounts:
+            if handle == WILDCARD:
+                continue
+            target = accounts.get(handle.lstrip("@").lower())
+            if target is None:
+                problems.append(f"{where}.accounts: account {handle!r} is not defined")
+            elif target.kind != "corporate":
+                problems.append(f"{where}.accounts: {target.handle} is personal; nothing posts")
+        for key in ("start", "end"):
+            try:
+                local_to_utc(getattr(window, key), zone=window.timezone)
+            except InvalidInput as exc:
+                problems.append(f"{where}.{key}: {exc}")
+        if window.end <= window.start:
+            problems.append(f"{where}.end: must be after start")
     return problems
 
 

@@ -114,6 +114,12 @@ class Post(SQLModel, table=True):
     failure_retryable: bool | None = None
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_revision_no: int | None = None
+    # When the first attempt began: a reconcile searches the timeline from here.
+    publish_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set while the outcome of a call to X is unknown (timeout, crash): reconcile first.
+    outcome_unknown: bool = False
+    sandbox: bool = False  # published by the sandbox publisher, not to X
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Revision(SQLModel, table=True):
@@ -185,3 +191,38 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int = 0
     hash: str = ""
+
+
+class GlobalPause(SQLModel, table=True):
+    """A single row: publishing stopped on every account at once (a crisis switch)."""
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    paused: bool = False
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_by: str | None = None
+    reason: str | None = None
+
+
+class Credential(SQLModel, table=True):
+    """A corporate account's X tokens, encrypted; only the X user's id and name are in clear."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", unique=True)
+    kind: str  # oauth1 | oauth2
+    x_user_id: str
+    x_username: str
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    connected_by: str
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SandboxPost(SQLModel, table=True):
+    """What the sandbox publisher would have posted; nothing here ever reached X."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(index=True)
+    text: str = Field(sa_type=Text)
+    reply_to: str | None = None
+    media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    deleted: bool = False

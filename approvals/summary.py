@@ -28,6 +28,7 @@ class PartView(BaseModel):
     position: int
     text: str
     media: list[dict[str, str | None]]
+    x_post_id: str | None = None
 
 
 class PostView(BaseModel):
@@ -45,6 +46,7 @@ class PostView(BaseModel):
     approvals_required: int
     approvals_lapsed: list[str]
     parts: list[PartView]
+    sandbox: bool  # published by the sandbox publisher: it is not on X
     created_at: datetime
     updated_at: datetime
 
@@ -70,9 +72,10 @@ def post_view(session: Session, post: Post) -> PostView:
         approvals_required=status.required,
         approvals_lapsed=status.lapsed,
         parts=[
-            PartView(position=p.position, text=p.text, media=list(p.media))
+            PartView(position=p.position, text=p.text, media=list(p.media), x_post_id=p.x_post_id)
             for p in revision_parts(session, revision)
         ],
+        sandbox=post.sandbox,
         created_at=post.created_at,
         updated_at=post.updated_at,
     )

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     x_consumer_secret: SecretStr | None = None
     x_client_id: SecretStr | None = None
     x_client_secret: SecretStr | None = None
+    x_timeout: float = Field(10.0, gt=0, description="Seconds one call to X may take.")
+    # The dispatcher: how many accounts a worker serves at once, how often it looks for work
+    # even when nothing is scheduled, and how it retries.
+    dispatch_concurrency: int = Field(4, ge=1, le=64)
+    dispatch_interval: float = Field(15.0, gt=0)
+    dispatch_lease: float = Field(300.0, gt=0)
+    dispatch_settle_after: float = Field(30.0, ge=0)
+    retry_base: float = Field(5.0, gt=0)
+    retry_max: float = Field(900.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
@@ -40,3 +50,8 @@ class Settings(BaseSettings):
                 "PRESSGATE_SECRET_KEY is unset or a placeholder; set a long random value "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
+
+    @property
+    def x_app_configured(self) -> bool:
+        """X app credentials are set; without them everything goes to the sandbox."""
+        return bool((self.x_consumer_key and self.x_consumer_secret) or self.x_client_id)

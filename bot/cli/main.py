@@ -4,7 +4,7 @@ import typer
 from pydantic import ValidationError
 
 from approvals.errors import PressgateError
-from bot.cli import admin, posts, server
+from bot.cli import admin, posts, publishing, server
 from bot.cli.common import App, error_line
 from bot.settings import Settings
 
@@ -31,6 +31,7 @@ def _root(ctx: typer.Context) -> None:
 
 admin.register(app)
 posts.register(app)
+publishing.register(app)
 server.register(app)
 
 

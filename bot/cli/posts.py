@@ -112,6 +112,8 @@ def _render(view: PostView, json_out: bool, headline: str) -> None:
         f"{len(view.approvals)}/{view.approvals_required} approvals; {view.scheduled_local})",
         highlight=False,
     )
+    if view.sandbox:
+        console.print("  SANDBOX: published by the sandbox publisher; it is not on X")
     if view.state_reason:
         console.print(f"  reason: {view.state_reason}", highlight=False, markup=False)
     for part in view.parts:

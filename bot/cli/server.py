@@ -1,5 +1,7 @@
-"""`pressgate run` and `pressgate demo`: serve the web app (the scheduler joins in later work)."""
+"""`pressgate run` and `pressgate demo`: the web app and the publishing scheduler."""
 
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +14,9 @@ from approvals.migrate import upgrade
 from bot import demo as demo_data
 from bot.cli.admin import EXAMPLE_CONFIG, load_or_exit
 from bot.cli.common import App, app_of, err_console, fail
+from bot.logs import configure_logging
 from bot.web.app import create_app
+from bot.worker import Worker
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
@@ -40,22 +44,61 @@ def _prepare(app: App, config: Path) -> None:
         err_console.print(f"permission map from {config} is now in force (version {version.id})")
 
 
-def _serve(app: App, host: str | None, port: int | None) -> None:
+def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> None:
+    """The web app, with the scheduler running beside it in the same process if `worker`."""
     settings = app.settings
+    configure_logging(settings.log_level)
     host, port = host or settings.host, port or settings.port
+    background = Worker(settings=settings, engine=app.engine, clock=app.clock) if worker else None
+    if background:
+        background.start()
     err_console.print(f"pressgate listening on http://{host}:{port}  (Ctrl-C stops)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    try:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=settings.log_level.lower()
+        )
+    finally:
+        if background:
+            background.stop()
 
 
-def run(ctx: typer.Context, host: HostOpt = None, port: PortOpt = None) -> None:
-    """Serve pressgate with the configured database and config file."""
+def _work(app: App) -> None:
+    """The scheduler alone, until SIGTERM or Ctrl-C."""
+    configure_logging(app.settings.log_level)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = Worker(settings=app.settings, engine=app.engine, clock=app.clock)
+    worker.start()
+    err_console.print("pressgate worker running  (Ctrl-C stops)")
+    stop.wait()
+    worker.stop()
+
+
+def run(
+    ctx: typer.Context,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    worker_only: Annotated[
+        bool, typer.Option("--worker-only", help="Only the scheduler; no web server.")
+    ] = False,
+    web_only: Annotated[
+        bool, typer.Option("--web-only", help="Only the web server; no scheduler.")
+    ] = False,
+) -> None:
+    """Serve pressgate: web app and publishing scheduler in one process, or either alone."""
+    if worker_only and web_only:
+        fail("--worker-only and --web-only exclude each other")
     app = app_of(ctx)
     try:
         app.settings.require_real_secret()
     except ValueError as error:
         fail(str(error))
     _prepare(app, app.settings.config)
-    _serve(app, host, port)
+    if worker_only:
+        _work(app)
+    else:
+        _serve(app, host, port, worker=not web_only)
 
 
 def demo(
@@ -87,4 +130,5 @@ def demo(
     if made:
         err_console.print(f"demo data: {made} posts created in {data_dir}")
     if not seed_only:
-        _serve(app, host, port)
+        err_console.print("sandbox publisher: nothing is sent to X in the demo")
+        _serve(app, host, port, worker=True)

@@ -1,0 +1,137 @@
+"""Corporate accounts' X tokens, encrypted at rest with a key derived from the secret key.
+
+Only accounts the map declares corporate can hold tokens (invariant 5). Tokens are never
+logged or shown: `XTokens` hides them from `repr`, and audit entries name the account and
+the token kind only.
+"""
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlmodel import Session, select
+
+from approvals import audit
+from approvals.config import Action
+from approvals.errors import InvalidInput, Refused
+from approvals.map_store import current_map, get_account
+from approvals.models import Account, Credential, Person
+
+KINDS = frozenset({"oauth1", "oauth2"})
+
+
+@dataclass(frozen=True)
+class XTokens:
+    kind: str  # oauth1 (access token + secret) | oauth2 (access + refresh token)
+    access_token: str = field(repr=False)
+    access_token_secret: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InvalidInput(f"token kind must be oauth1 or oauth2 (got {self.kind!r})")
+        if not self.access_token:
+            raise InvalidInput("the access token is empty")
+        if self.kind == "oauth1" and not self.access_token_secret:
+            raise InvalidInput("OAuth 1.0a needs the access token secret too")
+
+
+def cipher(secret_key: str) -> Fernet:
+    """A Fernet key derived from PRESSGATE_SECRET_KEY, separate from any other use of it."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"pressgate x credentials v1"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _seal(tokens: XTokens, secret_key: str) -> bytes:
+    return cipher(secret_key).encrypt(json.dumps(asdict(tokens)).encode())
+
+
+def _open(blob: bytes, secret_key: str) -> XTokens:
+    try:
+        raw = cipher(secret_key).decrypt(blob)
+    except InvalidToken:
+        raise Refused(
+            "stored X tokens cannot be decrypted: PRESSGATE_SECRET_KEY has changed since the "
+            "account was connected; connect it again"
+        ) from None
+    return XTokens(**json.loads(raw))
+
+
+def connect(
+    session: Session,
+    *,
+    actor: Person,
+    account_handle: str,
+    tokens: XTokens,
+    x_user_id: str,
+    x_username: str,
+    secret_key: str,
+    now: datetime,
+) -> Credential:
+    """Store an account's tokens; the caller has checked them with X (`x_username`)."""
+    account = get_account(session, account_handle)
+    if account.kind != "corporate":
+        raise Refused(f"{account.handle} is not a corporate account; it can never be connected")
+    current_map(session).require(actor.email, Action.MANAGE, account.handle)
+    if x_username.lower() != account.key:
+        raise Refused(
+            f"these tokens belong to @{x_username} on X, not {account.handle}; nothing stored"
+        )
+    assert account.id is not None
+    row = credential_of(session, account) or Credential(
+        account_id=account.id,
+        kind=tokens.kind,
+        x_user_id="",
+        x_username="",
+        ciphertext=b"",
+        connected_by="",
+        updated_at=now,
+    )
+    row.kind, row.x_user_id, row.x_username = tokens.kind, x_user_id, x_username
+    row.ciphertext, row.connected_by, row.updated_at = _seal(tokens, secret_key), actor.email, now
+    session.add(row)
+    audit.record(
+        session,
+        actor=actor.email,
+        action="account.connect",
+        subject=f"account:{account.key}",
+        at=now,
+        details={"kind": tokens.kind, "x_user_id": x_user_id},
+    )
+    return row
+
+
+def credential_of(session: Session, account: Account) -> Credential | None:
+    return session.exec(select(Credential).where(Credential.account_id == account.id)).first()
+
+
+def tokens_of(
+    session: Session, account: Account, secret_key: str
+) -> tuple[Credential, XTokens] | None:
+    row = credential_of(session, account)
+    if row is None:
+        return None
+    return row, _open(row.ciphertext, secret_key)
+
+
+def replace_tokens(
+    session: Session, *, account_id: int, tokens: XTokens, secret_key: str, now: datetime
+) -> None:
+    """After an OAuth 2.0 refresh: X has already invalidated the old refresh token."""
+    row = session.exec(select(Credential).where(Credential.account_id == account_id)).one()
+    row.ciphertext, row.updated_at = _seal(tokens, secret_key), now
+    session.add(row)
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="account.token_refreshed",
+        subject=f"account_id:{account_id}",
+        at=now,
+        details={"kind": tokens.kind},
+    )

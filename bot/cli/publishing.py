@@ -1,0 +1,201 @@
+"""Publishing commands: pause, resume, takedown, and connecting accounts to X."""
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import SecretStr
+
+from approvals import controls, credentials
+from approvals.credentials import XTokens
+from approvals.errors import InvalidInput, Refused
+from approvals.map_store import get_account
+from approvals.models import Account, Post
+from approvals.publisher import XError
+from approvals.summary import post_view
+from approvals.takedown import takedown as takedown_post
+from bot.cli.common import AsOpt, JsonOpt, app_of, console, print_json
+from bot.publishers import publisher_factory
+from bot.x_client import XClient
+
+accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
+AccountArg = Annotated[str | None, typer.Argument(help="@account; omit with --all.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every account at once.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pause")(pause)
+    app.command("resume")(resume)
+    app.command("takedown")(takedown)
+    app.add_typer(accounts_app, name="accounts")
+
+
+def _target(account: str | None, everything: bool) -> str | None:
+    if bool(account) == everything:
+        raise InvalidInput("name one @account or give --all")
+    return account
+
+
+def pause(
+    ctx: typer.Context,
+    actor: AsOpt,
+    account: AccountArg = None,
+    everything: AllOpt = False,
+    reason: Annotated[str | None, typer.Option(help="Why; kept in the audit log.")] = None,
+) -> None:
+    """Stop publishing on one account or everywhere, at once, until resumed."""
+    app = app_of(ctx)
+    with app.session() as session:
+        handle = _target(account, everything)
+        controls.pause(
+            session,
+            actor=app.person(session, actor),
+            now=app.clock.now(),
+            account_handle=handle,
+            reason=reason,
+        )
+    console.print(f"paused: {handle or 'all publishing'}")
+
+
+def resume(
+    ctx: typer.Context, actor: AsOpt, account: AccountArg = None, everything: AllOpt = False
+) -> None:
+    """Let publishing start again; posts that fell due meanwhile go out in order."""
+    app = app_of(ctx)
+    with app.session() as session:
+        handle = _target(account, everything)
+        controls.resume(
+            session, actor=app.person(session, actor), now=app.clock.now(), account_handle=handle
+        )
+    console.print(f"resumed: {handle or 'all publishing'}")
+
+
+def takedown(
+    ctx: typer.Context,
+    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    actor: AsOpt,
+    reason: Annotated[str, typer.Option(help="Why it comes down; kept in the audit log.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete a published post (every part of a thread) from X."""
+    app = app_of(ctx)
+    publishers = publisher_factory(app.settings, app.engine, app.clock)
+    with app.session() as session:
+        post = session.get(Post, post_id)
+        if post is None:
+            raise InvalidInput(f"post {post_id} does not exist")
+        person = app.person(session, actor)
+        account = session.get(Account, post.account_id)
+        assert account is not None
+        try:
+            publisher = publishers(session, account)
+        except XError as error:
+            raise Refused(str(error)) from None
+        post = takedown_post(
+            session,
+            actor=person,
+            post_id=post_id,
+            publisher=publisher,
+            now=app.clock.now(),
+            reason=reason,
+        )
+        view = post_view(session, post)
+    if json_out:
+        print_json(view)
+    else:
+        console.print(f"post {post_id} taken down from {view.account}")
+
+
+@accounts_app.command("connect")
+def connect(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="The corporate @account.")],
+    actor: AsOpt,
+    kind: Annotated[
+        str, typer.Option("--kind", help="oauth1 (token + secret) or oauth2 (access + refresh).")
+    ] = "oauth2",
+    tokens_from: Annotated[
+        str | None,
+        typer.Option(
+            "--tokens-from",
+            help="'-' to read the tokens as JSON from standard input; otherwise prompted.",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Store an account's X tokens, encrypted; checks with X that they are that account's.
+
+    Tokens are never taken from the command line, where other users could see them.
+    """
+    app = app_of(ctx)
+    settings = app.settings
+    if settings.secret_is_placeholder:
+        raise Refused(
+            "PRESSGATE_SECRET_KEY is unset or a placeholder; tokens are encrypted with it, "
+            "so set a long random value first"
+        )
+    with app.session(read_only=True) as session:
+        target = get_account(session, account)
+        if target.kind != "corporate":
+            raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
+    tokens = _read_tokens(kind, tokens_from)
+    client = XClient(
+        tokens=tokens,
+        x_user_id="",
+        consumer_key=_secret(settings.x_consumer_key),
+        consumer_secret=_secret(settings.x_consumer_secret),
+        client_id=_secret(settings.x_client_id),
+        client_secret=_secret(settings.x_client_secret),
+        api_url=settings.x_api_url,
+        timeout=settings.x_timeout,
+    )
+    try:
+        x_user_id, username = client.me()
+    except XError as error:
+        raise Refused(f"X did not accept the tokens: {error}") from None
+    with app.session() as session:
+        credentials.connect(
+            session,
+            actor=app.person(session, actor),
+            account_handle=account,
+            tokens=tokens,
+            x_user_id=x_user_id,
+            x_username=username,
+            secret_key=settings.secret_key.get_secret_value(),
+            now=app.clock.now(),
+        )
+    result = {"account": target.handle, "x_user_id": x_user_id, "kind": tokens.kind}
+    if json_out:
+        print_json(result)
+    else:
+        console.print(f"{target.handle} connected to X as @{username} ({tokens.kind})")
+
+
+def _read_tokens(kind: str, source: str | None) -> XTokens:
+    if source == "-":
+        try:
+            raw = json.loads(sys.stdin.read())
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"standard input: not JSON ({exc.msg} at line {exc.lineno})"
+            ) from None
+        if not isinstance(raw, dict):
+            raise InvalidInput("standard input: expected a JSON object of tokens")
+        allowed = {"access_token", "access_token_secret", "refresh_token"}
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            raise InvalidInput(f"standard input: unknown keys {', '.join(unknown)}")
+        return XTokens(kind=kind, **{k: str(v) for k, v in raw.items()})
+    if source is not None:
+        raise InvalidInput("--tokens-from takes '-' (standard input) only")
+    access = typer.prompt("access token", hide_input=True)
+    if kind == "oauth1":
+        secret = typer.prompt("access token secret", hide_input=True)
+        return XTokens(kind=kind, access_token=access, access_token_secret=secret)
+    refresh = typer.prompt("refresh token", hide_input=True)
+    return XTokens(kind=kind, access_token=access, refresh_token=refresh)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -1,0 +1,62 @@
+"""Which publisher speaks for an account: X through its stored tokens, or the sandbox."""
+
+from collections.abc import Callable
+
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from approvals.clock import Clock
+from approvals.credentials import XTokens, replace_tokens, tokens_of
+from approvals.db import session_scope
+from approvals.models import Account
+from approvals.publisher import Rejected, XPublisher
+from bot.sandbox import SandboxPublisher
+from bot.settings import Settings
+from bot.x_client import XClient
+
+PublisherFor = Callable[[Session, Account], XPublisher]
+
+
+def publisher_factory(settings: Settings, engine: Engine, clock: Clock) -> PublisherFor:
+    """Sandbox under `demo` or without X app credentials; otherwise the account's tokens."""
+    secret = settings.secret_key.get_secret_value()
+
+    def publisher_for(session: Session, account: Account) -> XPublisher:
+        if settings.demo or not settings.x_app_configured:
+            return SandboxPublisher(engine=engine, account_key=account.key, clock=clock)
+        if account.kind != "corporate":
+            raise Rejected(f"{account.handle} is not corporate; nothing is published to it")
+        stored = tokens_of(session, account, secret)
+        if stored is None:
+            raise Rejected(
+                f"{account.handle} is not connected to X; run `pressgate accounts connect "
+                f"{account.handle}`"
+            )
+        credential, tokens = stored
+        assert account.id is not None
+        account_id = account.id
+
+        def save(new: XTokens) -> None:
+            with session_scope(engine) as own:
+                replace_tokens(
+                    own, account_id=account_id, tokens=new, secret_key=secret, now=clock.now()
+                )
+
+        return XClient(
+            tokens=tokens,
+            x_user_id=credential.x_user_id,
+            consumer_key=_plain(settings.x_consumer_key),
+            consumer_secret=_plain(settings.x_consumer_secret),
+            client_id=_plain(settings.x_client_id),
+            client_secret=_plain(settings.x_client_secret),
+            api_url=settings.x_api_url,
+            timeout=settings.x_timeout,
+            on_refresh=save,
+        )
+
+    return publisher_for
+
+
+def _plain(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

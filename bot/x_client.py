@@ -1,0 +1,246 @@
+"""One corporate account's voice on X, over tweepy's `Client` (API v2).
+
+Implements `approvals.publisher.XPublisher`. tweepy's errors are translated into what they
+mean for exactly-once publishing: `RateLimited` and `Rejected` posted nothing for sure;
+`OutcomeUnknown` may have posted (timeouts, dropped connections, X's 5xx), so the caller
+must reconcile against the timeline before trying again. Media goes up through X's v2 upload
+endpoint, which tweepy 4.17 lacks, over the same authenticated session.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
+
+from approvals.credentials import XTokens
+from approvals.publisher import (
+    OutcomeUnknown,
+    OutgoingMedia,
+    OutgoingPart,
+    RateLimited,
+    Rejected,
+    TimelinePost,
+)
+from bot.x_transport import DEFAULT_BASE_URL, point_session_at
+
+log = logging.getLogger("pressgate.x")
+T = TypeVar("T")
+DUPLICATE = "duplicate content"
+
+
+def _message(error: tweepy.HTTPException) -> str:
+    said = "; ".join(error.api_messages) or error.response.reason or "no details"
+    return f"X answered {error.response.status_code}: {said}"
+
+
+class XClient:
+    sandbox = False
+
+    def __init__(
+        self,
+        *,
+        tokens: XTokens,
+        x_user_id: str,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        on_refresh: Callable[[XTokens], None] | None = None,
+    ) -> None:
+        if tokens.kind == "oauth1" and not (consumer_key and consumer_secret):
+            raise Rejected("OAuth 1.0a tokens need the app's consumer key and secret")
+        self._tokens = tokens
+        self._x_user_id = x_user_id
+        self._consumer = (consumer_key, consumer_secret)
+        self._oauth2_client = (client_id, client_secret)
+        self._api_url, self._timeout = api_url.rstrip("/"), timeout
+        self._on_refresh = on_refresh
+        self._client = self._build()
+
+    def _build(self) -> tweepy.Client:
+        t = self._tokens
+        if t.kind == "oauth1":
+            client = tweepy.Client(
+                consumer_key=self._consumer[0],
+                consumer_secret=self._consumer[1],
+                access_token=t.access_token,
+                access_token_secret=t.access_token_secret,
+            )
+        else:
+            client = tweepy.Client(bearer_token=t.access_token)
+        point_session_at(client.session, self._api_url, self._timeout)
+        return client
+
+    @property
+    def _user_auth(self) -> bool:
+        return self._tokens.kind == "oauth1"
+
+    # --- XPublisher ---------------------------------------------------------------------
+    def create_post(self, part: OutgoingPart, *, reply_to: str | None) -> str:
+        media_ids = [self._upload(m) for m in part.media]
+        response = self._call(
+            lambda: self._client.create_tweet(
+                text=part.text or None,
+                in_reply_to_tweet_id=reply_to,
+                media_ids=media_ids or None,
+                user_auth=self._user_auth,
+            )
+        )
+        return str(response.data["id"])
+
+    def delete_post(self, post_id: str) -> None:
+        try:
+            self._call(lambda: self._client.delete_tweet(post_id, user_auth=self._user_auth))
+        except Rejected as error:
+            if "404" not in str(error):  # already gone is what a takedown wants
+                raise
+
+    def recent_posts(self, *, since: datetime) -> list[TimelinePost]:
+        found: list[TimelinePost] = []
+        token: str | None = None
+        while True:
+            page = self._call(
+                lambda token=token: self._client.get_users_tweets(  # type: ignore[misc]
+                    self._x_user_id,
+                    start_time=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    max_results=100,
+                    pagination_token=token,
+                    tweet_fields=["created_at"],
+                    user_auth=self._user_auth,
+                )
+            )
+            for tweet in page.data or []:
+                found.append(TimelinePost(str(tweet.id), tweet.text, tweet.created_at))
+            token = page.meta.get("next_token")
+            if not token:
+                return found
+
+    # --- beyond publishing -----------------------------------------------------------------
+    def me(self) -> tuple[str, str]:
+        """(id, username) of the account the tokens belong to."""
+        response = self._call(lambda: self._client.get_me(user_auth=self._user_auth))
+        return str(response.data.id), str(response.data.username)
+
+    def metrics(self, post_ids: list[str]) -> dict[str, dict[str, int]]:
+        response = self._call(
+            lambda: self._client.get_tweets(
+                post_ids, tweet_fields=["public_metrics"], user_auth=self._user_auth
+            )
+        )
+        return {str(t.id): dict(t.public_metrics or {}) for t in response.data or []}
+
+    # --- plumbing --------------------------------------------------------------------------
+    def _call(self, do: Callable[[], T], *, refreshed: bool = False) -> T:
+        try:
+            return do()
+        except tweepy.Unauthorized as error:
+            if not refreshed and self._tokens.kind == "oauth2" and self._tokens.refresh_token:
+                self._refresh()
+                return self._call(do, refreshed=True)
+            raise Rejected(_message(error) + " (the account's tokens are not accepted)") from None
+        except tweepy.TooManyRequests as error:
+            reset = error.reset_time
+            raise RateLimited(
+                _message(error), datetime.fromtimestamp(reset, UTC) if reset else None
+            ) from None
+        except tweepy.TwitterServerError as error:
+            raise OutcomeUnknown(_message(error)) from None
+        except tweepy.HTTPException as error:
+            duplicate = any(DUPLICATE in m for m in error.api_messages)
+            raise Rejected(_message(error), duplicate=duplicate) from None
+        except requests.RequestException as error:
+            kind = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
+            raise OutcomeUnknown(f"X {kind}: {type(error).__name__}") from None
+
+    def _refresh(self) -> None:
+        """Swap the refresh token for new tokens; X invalidates the old refresh token."""
+        client_id, client_secret = self._oauth2_client
+        if not client_id:
+            raise Rejected("the access token expired and no X client id is set to refresh it")
+        session = requests.Session()
+        point_session_at(session, self._api_url, self._timeout)
+        auth = (client_id, client_secret) if client_secret else None
+        try:
+            response = session.post(
+                f"{DEFAULT_BASE_URL}/2/oauth2/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": self._tokens.refresh_token,
+                    "client_id": client_id,
+                },
+                auth=auth,
+            )
+        except requests.RequestException as error:
+            raise OutcomeUnknown(f"token refresh failed: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise Rejected(f"X refused to refresh the access token ({response.status_code})")
+        body = response.json()
+        self._tokens = XTokens(
+            kind="oauth2",
+            access_token=body["access_token"],
+            refresh_token=body.get("refresh_token", self._tokens.refresh_token),
+        )
+        self._client = self._build()
+        log.info("refreshed the OAuth 2.0 access token for X user %s", self._x_user_id)
+        if self._on_refresh is not None:
+            self._on_refresh(self._tokens)
+
+    def _upload(self, media: OutgoingMedia) -> str:
+        url = f"{DEFAULT_BASE_URL}/2/media/upload"
+        files = {"media": (media.sha256[:16], media.data, media.content_type)}
+        data = {"media_category": "tweet_image", "media_type": media.content_type}
+        body = self._raw("POST", url, files=files, data=data)
+        media_id = str(body["data"]["id"])
+        if media.alt_text:
+            self._raw(
+                "POST",
+                f"{DEFAULT_BASE_URL}/2/media/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": media.alt_text}}},
+            )
+        return media_id
+
+    def _raw(self, method: str, url: str, **kwargs: Any) -> Any:
+        """A request tweepy has no method for, authenticated and classified like the others."""
+
+        def send() -> Any:  # built per call: a refresh changes the tokens
+            headers = {"User-Agent": self._client.user_agent}
+            auth = None
+            if self._user_auth:
+                auth = OAuth1(
+                    self._consumer[0],
+                    self._consumer[1],
+                    self._tokens.access_token,
+                    self._tokens.access_token_secret,
+                )
+            else:
+                headers["Authorization"] = f"Bearer {self._tokens.access_token}"
+            response = self._client.session.request(
+                method, url, headers=headers, auth=auth, **kwargs
+            )
+            if response.status_code >= 400:
+                raise _status_error(response)
+            return response.json()
+
+        return self._call(send)
+
+
+def _status_error(response: requests.Response) -> tweepy.HTTPException:
+    status = response.status_code
+    kinds: dict[int, type[tweepy.HTTPException]] = {
+        400: tweepy.BadRequest,
+        401: tweepy.Unauthorized,
+        403: tweepy.Forbidden,
+        404: tweepy.NotFound,
+    }
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        return tweepy.TooManyRequests(response, reset_time=int(reset) if reset else None)
+    if status >= 500:
+        return tweepy.TwitterServerError(response)
+    return kinds.get(status, tweepy.HTTPException)(response)
