@@ -142,10 +142,13 @@ class BlackoutConfig(_Strict):
         if isinstance(value, datetime) and value.tzinfo is not None:
             raise ValueError("give a local time without an offset; the zone is `timezone`")
         if isinstance(value, str):
-            try:
-                return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+            try:  # "YYYY-MM-DD HH:MM" as people write it, or ISO as the stored map has it
+                parsed = datetime.fromisoformat(value.strip())
             except ValueError:
                 raise ValueError(f"{value!r} is not a time as YYYY-MM-DD HH:MM") from None
+            if parsed.tzinfo is not None:
+                raise ValueError("give a local time without an offset; the zone is `timezone`")
+            return parsed
         return value
 
     @field_validator("timezone")

@@ -5,12 +5,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner, Result
 
 from approvals.clock import FrozenClock
@@ -19,7 +20,9 @@ from bot.cli.common import App
 from bot.cli.main import app as cli_app
 from bot.settings import Settings
 from tests.conftest import NOW
-from tests.factories import EXAMPLE_CONFIG
+from tests.bot.publishing_world import World, connect_account, publishing_config, x_settings
+from tests.factories import EXAMPLE_CONFIG, load_org
+from tests.fakes.fake_x import FakeX
 
 
 @dataclass
@@ -87,3 +90,20 @@ def _no_pressgate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("PRESSGATE_") and key != "PRESSGATE_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Frozen, but at the real time: the fake X stamps rate-limit resets from the wall clock."""
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def world(session: Session, engine: Engine, clock: FrozenClock) -> Iterator[World]:
+    org = load_org(session, clock, publishing_config())
+    with FakeX(clock=clock.now) as fake:
+        users = {name: fake.add_user(name) for name in ("DeptNews", "DeptHelp")}
+        for name, user in users.items():
+            connect_account(engine, clock, f"@{name}", user)
+        yield World(org=org, engine=engine, fake=fake, settings=x_settings(fake), users=users)
+    assert not fake.server_errors, fake.server_errors

@@ -1,0 +1,13 @@
+"""A notifier that keeps a transcript, so tests read who was told what."""
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, str]] = []
+
+    def post_event(self, *, post_id: int, author: str, event: str, message: str) -> None:
+        self.sent.append((author, post_id, event))
+
+    def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
+        for approver in approvers:
+            self.sent.append((approver, post_id, "reminder"))
