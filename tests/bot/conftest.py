@@ -19,8 +19,8 @@ from approvals.db import make_engine
 from bot.cli.common import App
 from bot.cli.main import app as cli_app
 from bot.settings import Settings
-from tests.conftest import NOW
 from tests.bot.publishing_world import World, connect_account, publishing_config, x_settings
+from tests.conftest import NOW
 from tests.factories import EXAMPLE_CONFIG, load_org
 from tests.fakes.fake_x import FakeX
 

@@ -22,6 +22,7 @@ import secrets
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -749,6 +750,12 @@ class _Server(ThreadingHTTPServer):
         self.fake = fake
         self.open_sockets: set[socket.socket] = set()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request (a killed worker) is normal, not a bug."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
