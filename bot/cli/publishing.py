@@ -130,15 +130,15 @@ def connect(
     """
     app = app_of(ctx)
     settings = app.settings
+    with app.session(read_only=True) as session:
+        target = get_account(session, account)
+        if target.kind != "corporate":
+            raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
     if settings.secret_is_placeholder:
         raise Refused(
             "PRESSGATE_SECRET_KEY is unset or a placeholder; tokens are encrypted with it, "
             "so set a long random value first"
         )
-    with app.session(read_only=True) as session:
-        target = get_account(session, account)
-        if target.kind != "corporate":
-            raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
     tokens = _read_tokens(kind, tokens_from)
     client = XClient(
         tokens=tokens,

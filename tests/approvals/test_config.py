@@ -180,3 +180,39 @@ def test_rights_of_a_person_answer_what_can_they_do() -> None:
     assert pmap.rights_of("dana@example.org") == {
         "*": [Action.MANAGE, Action.APPROVE, Action.VIEW_ANALYTICS]
     }
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        pytest.param(
+            {"name": "Purdah", "start": "2027-05-01 00:00", "end": "2027-04-01 00:00"},
+            "pressgate.toml: blackouts[Purdah].end: must be after start",
+            id="end before start",
+        ),
+        pytest.param(
+            {
+                "name": "Purdah",
+                "start": "2027-04-01 00:00",
+                "end": "2027-05-01 00:00",
+                "accounts": ["@DeptJobs"],
+            },
+            "pressgate.toml: blackouts[Purdah].accounts: account '@DeptJobs' is not defined",
+            id="unknown account",
+        ),
+        pytest.param(
+            {"name": "Purdah", "start": "2027-03-28 01:30", "end": "2027-05-01 00:00"},
+            "pressgate.toml: blackouts[Purdah].start: 2027-03-28 01:30 does not exist in "
+            "Europe/London",
+            id="nonexistent local time",
+        ),
+        pytest.param(
+            {"name": "Purdah", "start": "April", "end": "2027-05-01 00:00"},
+            "'April' is not a time as YYYY-MM-DD HH:MM",
+            id="unparseable time",
+        ),
+    ],
+)
+def test_a_bad_blackout_window_is_refused(window: dict[str, Any], expected: str) -> None:
+    (problem,) = problems_of(small_config(blackouts=[window]))
+    assert problem.startswith(expected) or expected in problem

@@ -205,3 +205,30 @@ def test_refusals_and_bad_input_exit_non_zero_and_change_nothing(
     assert message in result.stderr
     assert result.stdout == ""
     assert cli.json("audit", "verify")["checked"] == before
+
+
+def test_pause_and_resume_need_the_pause_right_and_are_audited(cli: Cli) -> None:
+    refused = cli("pause", "@DeptNews", "--as", "alice@example.org")
+    assert refused.exit_code == 1
+    cli.ok("pause", "--all", "--as", "sam@example.org", "--reason", "Major incident")
+    assert cli("pause", "--all", "--as", "sam@example.org").exit_code == 1, "already paused"
+    cli.ok("resume", "--all", "--as", "sam@example.org")
+    assert cli("pause", "--as", "sam@example.org").exit_code == 2, "an account or --all"
+    exported = cli.ok("audit", "export").stdout
+    assert '"action":"publishing.pause"' in exported
+    assert '"action":"publishing.resume"' in exported
+
+
+def test_a_personal_account_can_never_be_connected_to_x(cli: Cli) -> None:
+    result = cli(
+        "accounts",
+        "connect",
+        "@PermSecPersonal",
+        "--as",
+        "dana@example.org",
+        "--tokens-from",
+        "-",
+        input='{"access_token": "x", "refresh_token": "y"}',
+    )
+    assert result.exit_code == 1
+    assert "can never be connected" in result.stderr
