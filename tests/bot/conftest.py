@@ -59,11 +59,16 @@ def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/pressgate.db"
     url: str = request.getfixturevalue("postgres_server_url")
     engine = make_engine(url)
+    drop_schema(engine)
+    engine.dispose()
+    return url
+
+
+def drop_schema(engine: Engine) -> None:
+    """No tables at all, so `pressgate init` or `upgrade()` builds the schema as users get it."""
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    engine.dispose()
-    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

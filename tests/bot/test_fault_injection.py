@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, col, func, select
 
 from approvals import audit, controls
 from approvals.clock import FrozenClock
 from approvals.db import make_engine
 from approvals.migrate import upgrade
 from approvals.models import AuditEntry, Post, PostState
+from tests.bot.conftest import drop_schema
 from tests.bot.publishing_world import SECRET, connect_account
 from tests.factories import load_org, small_config
 from tests.fakes.fake_x import FakeX
@@ -75,9 +76,7 @@ def test_three_workers_killed_at_random_publish_every_post_exactly_once(
     postgres_server_url: str, tmp_path: Path
 ) -> None:
     engine = make_engine(postgres_server_url)
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    drop_schema(engine)
     upgrade(engine)
 
     clock = FrozenClock(datetime.now(UTC) - timedelta(minutes=10))
