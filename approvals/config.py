@@ -160,11 +160,113 @@ class BlackoutConfig(_Strict):
         return WILDCARD in self.accounts or any(_same_handle(h, key) for h in self.accounts)
 
 
+Severity = Literal["block", "warn", "off"]
+
+# Every policy rule and its default severity; `[policy.rules]` may override any of them.
+POLICY_RULES: dict[str, Severity] = {
+    "length": "block",
+    "text.invalid": "block",
+    "personal_data.email": "block",
+    "personal_data.uk_phone": "block",
+    "personal_data.ni_number": "block",
+    "personal_data.utr": "block",
+    "personal_data.card_number": "block",
+    "personal_data.postcode": "warn",
+    "personal_data.whereabouts": "warn",
+    "terms.blocked": "block",
+    "terms.warn": "warn",
+    "links.blocked_domain": "block",
+    "links.not_allowed": "block",
+    "links.shortener": "block",
+    "media.alt_text": "block",
+    "mentions.personal_handle": "block",
+    "limits.hashtags": "warn",
+    "limits.mentions": "warn",
+}
+DEFAULT_SHORTENERS = (
+    "bit.ly",
+    "buff.ly",
+    "cutt.ly",
+    "goo.gl",
+    "is.gd",
+    "ow.ly",
+    "rb.gy",
+    "rebrand.ly",
+    "shorturl.at",
+    "t.ly",
+    "tiny.cc",
+    "tinyurl.com",
+    "v.gd",
+)
+
+
+class UtmConfig(_Strict):
+    """Campaign tags added to links (to allowed domains) when a post is drafted."""
+
+    source: str = "twitter"
+    medium: str = "social"
+    campaign: str
+
+
+class PolicyConfig(_Strict):
+    text_version: Literal[2, 3] = 3
+    rules: dict[str, Severity] = Field(default_factory=dict)
+    blocked_terms: list[str] = Field(default_factory=list)
+    warn_terms: list[str] = Field(default_factory=list)
+    link_allow: list[str] = Field(default_factory=list)  # empty: any domain not blocked
+    link_block: list[str] = Field(default_factory=list)
+    shorteners: list[str] = Field(default_factory=lambda: list(DEFAULT_SHORTENERS))
+    utm: UtmConfig | None = None
+    max_hashtags: int = Field(2, ge=0)
+    max_mentions: int = Field(5, ge=0)
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        unknown = sorted(set(value) - set(POLICY_RULES))
+        if unknown:
+            raise ValueError(
+                f"unknown rule {', '.join(map(repr, unknown))} (known: {', '.join(POLICY_RULES)})"
+            )
+        return value
+
+    @field_validator("link_allow", "link_block", "shorteners")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return [d.strip().lower().removeprefix("www.") for d in value]
+
+    def severity(self, rule: str) -> Severity:
+        return self.rules.get(rule, POLICY_RULES[rule])
+
+
+DEFAULT_GROUND_RULES = (
+    "Anything you post can become public, even from a private or locked profile.",
+    "Never disclose personal details, yours or anyone else's, or say where you are.",
+    "Choose your online friends and followers carefully.",
+    "Keep your privacy settings up to date.",
+    "Never use the department's logo, and do not speak for the department.",
+)
+
+
+class GuidanceConfig(_Strict):
+    """The personal-use guidance every member of staff can read and check a post against."""
+
+    organisation: str = "the department"
+    contact: str | None = None
+    ground_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUND_RULES))
+    # Words that suggest a personal post speaks for the organisation or uses its brand.
+    official_terms: list[str] = Field(
+        default_factory=lambda: ["on behalf of the department", "official", "logo"]
+    )
+
+
 class PressgateConfig(_Strict):
     accounts: list[AccountConfig]
     roles: dict[str, RoleConfig]
     people: list[PersonConfig]
     blackouts: list[BlackoutConfig] = Field(default_factory=list)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)

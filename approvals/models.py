@@ -226,3 +226,35 @@ class SandboxPost(SQLModel, table=True):
     media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(sa_type=UTCDateTime)
     deleted: bool = False
+
+
+class PostTemplate(SQLModel, table=True):
+    """A reusable post (e.g. a deadline reminder), rendered in Jinja2's sandbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    description: str | None = None
+    variables: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    body: str = Field(sa_type=Text)
+    created_by: str
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class GuidanceVersion(SQLModel, table=True):
+    """A published version of the personal-use guidance; the newest is current."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(index=True)
+    text: str = Field(sa_type=Text)  # the rendered guidance as published
+    published_by: str
+    published_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class GuidanceRead(SQLModel, table=True):
+    """A member of staff recorded that they have read one version of the guidance."""
+
+    __table_args__ = (UniqueConstraint("version_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="guidanceversion.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    read_at: datetime = Field(sa_type=UTCDateTime)
