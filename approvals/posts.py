@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from approvals import audit
+from approvals import audit, policy
 from approvals.audit import canonical_json
 from approvals.config import Action
 from approvals.errors import IllegalTransition, InvalidInput, PermissionDenied, Refused
@@ -140,6 +140,7 @@ def create_draft(
     _require_corporate(account)
     current_map(session).require(actor.email, Action.DRAFT, account.handle)
     _check_parts(session, parts)
+    parts = _tagged(session, parts)
     if scheduled_at is not None and scheduled_at <= now:
         raise InvalidInput("the scheduled time is in the past; give a future time")
     assert account.id is not None and actor.id is not None
@@ -189,6 +190,7 @@ def edit(
     if expected_hash is not None and not old.content_hash.startswith(expected_hash):
         raise Refused(f"post {post.id} was changed by someone else since you opened it; reload it")
     _check_parts(session, parts)
+    parts = _tagged(session, parts)
     if content_hash(account.key, parts) == old.content_hash:
         raise InvalidInput(f"post {post.id}: the new text is the same as the current revision")
     post.revision_no += 1
@@ -217,8 +219,31 @@ def submit(session: Session, *, actor: Person, post_id: int, now: datetime) -> P
         raise IllegalTransition(f"post {post.id} is {post.state.value}; only drafts are submitted")
     if post.scheduled_at is not None and post.scheduled_at <= now:
         raise InvalidInput(f"post {post.id} is scheduled in the past; reschedule it first")
+    blocking = policy_report(session, post).blocking
+    if blocking:
+        raise Refused(
+            f"post {post.id} cannot be submitted until its blocking policy findings are fixed: "
+            + "; ".join(policy.describe(f) for f in blocking)
+        )
     move(session, post, PostState.SUBMITTED, actor=actor.email, now=now)
     return post
+
+
+def policy_report(session: Session, post: Post) -> policy.Report:
+    """The post's current words checked against the policy of the map in force."""
+    parts = revision_parts(session, current_revision(session, post))
+    to_check = [
+        policy.PartToCheck(p.text, tuple(m.get("alt_text") for m in p.media)) for p in parts
+    ]
+    return policy.check_config(to_check, current_map(session).config)
+
+
+def _tagged(session: Session, parts: list[PartInput]) -> list[PartInput]:
+    """Campaign tags go on links when drafted, so approvers sign off the links as posted."""
+    utm = current_map(session).config.policy.utm
+    if utm is None:
+        return parts
+    return [PartInput(policy.tag_links(p.text, utm), p.media) for p in parts]
 
 
 def withdraw(

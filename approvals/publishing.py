@@ -7,7 +7,6 @@ posts leave in scheduled order. Approvals, rights, pauses, blackouts and policy 
 again at claim time, because any of them may have changed since the post was queued.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,15 +18,13 @@ from approvals.controls import holds
 from approvals.errors import IllegalTransition
 from approvals.map_store import current_map
 from approvals.models import Account, Post, PostState, RevisionPart
-from approvals.posts import account_of, current_revision, revision_parts
+from approvals.policy import describe
+from approvals.posts import account_of, current_revision, policy_report, revision_parts
 from approvals.review import quorum
 from approvals.workflow import lock_post, move
 
 DEFAULT_LEASE = timedelta(minutes=5)
 PUBLISHABLE = frozenset({PostState.QUEUED, PostState.APPROVED})
-
-# Blocking policy findings for a post's current words, in plain sentences (empty: none).
-PolicyGate = Callable[[Session, Post], list[str]]
 
 
 @dataclass(frozen=True)
@@ -40,9 +37,7 @@ class Blockers:
         return bool(self.reasons)
 
 
-def publish_blockers(
-    session: Session, post: Post, *, now: datetime, policy: PolicyGate | None = None
-) -> Blockers:
+def publish_blockers(session: Session, post: Post, *, now: datetime) -> Blockers:
     """Everything that stops this post going out right now, in words for its author."""
     account = account_of(session, post)
     if account.kind != "corporate" or not account.active:
@@ -55,8 +50,8 @@ def publish_blockers(
         detail = f" ({'; '.join(status.lapsed)})" if status.lapsed else ""
         reason = f"{len(status.approvers)} of {status.required} approvals count{detail}"
         return Blockers([reason], quorum_lapsed=True)
-    findings = policy(session, post) if policy else []
-    return Blockers([f"blocked by policy: {f}" for f in findings])
+    findings = policy_report(session, post).blocking
+    return Blockers([f"blocked by policy: {describe(f)}" for f in findings])
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,6 @@ def claim_next(
     worker: str,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
-    policy: PolicyGate | None = None,
 ) -> Claim | None:
     """Claim the account's next post for `worker`, or None if nothing may go out now.
 
@@ -161,7 +155,7 @@ def claim_next(
             return Claim(post, parts, reconcile=True, previous_worker=previous)
         if post.state == PostState.FAILED and post.next_attempt_at and post.next_attempt_at > now:
             return None  # the account waits for its retry
-        claim = _try_claim(session, post, parts, worker, now, lease, policy)
+        claim = _try_claim(session, post, parts, worker, now, lease)
         if claim.claimed:
             return claim
     return None
@@ -174,7 +168,6 @@ def start_publishing(
     worker: str,
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
-    policy: PolicyGate | None = None,
 ) -> Claim:
     """Claim one given post (the "publish now" door), with every check `claim_next` makes."""
     post = lock_post(session, post_id)
@@ -183,7 +176,7 @@ def start_publishing(
     if post.state == PostState.QUEUED and post.scheduled_at is not None and post.scheduled_at > now:
         return Claim(post, [], reasons=[f"not due until {post.scheduled_at.isoformat()}"])
     parts = revision_parts(session, current_revision(session, post))
-    return _try_claim(session, post, parts, worker, now, lease, policy)
+    return _try_claim(session, post, parts, worker, now, lease)
 
 
 def _try_claim(
@@ -193,9 +186,8 @@ def _try_claim(
     worker: str,
     now: datetime,
     lease: timedelta,
-    policy: PolicyGate | None,
 ) -> Claim:
-    blockers = publish_blockers(session, post, now=now, policy=policy)
+    blockers = publish_blockers(session, post, now=now)
     if blockers:
         if not blockers.held:  # a pause or blackout only delays; anything else sets it aside
             _set_aside(session, post, parts, blockers, now)

@@ -1,13 +1,15 @@
 """A post as everyone outside the core sees it: CLI tables, `--json`, the API, Slack previews."""
 
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
-from approvals.posts import account_of, current_revision, revision_parts
+from approvals.posts import account_of, current_revision, policy_report, revision_parts
 from approvals.review import quorum
 from approvals.schedule import show_local
 
@@ -47,6 +49,7 @@ class PostView(BaseModel):
     approvals_lapsed: list[str]
     parts: list[PartView]
     sandbox: bool  # published by the sandbox publisher: it is not on X
+    findings: list[dict[str, Any]]  # policy findings on the current words, for approvers
     created_at: datetime
     updated_at: datetime
 
@@ -76,6 +79,7 @@ def post_view(session: Session, post: Post) -> PostView:
             for p in revision_parts(session, revision)
         ],
         sandbox=post.sandbox,
+        findings=[asdict(f) for f in policy_report(session, post).findings],
         created_at=post.created_at,
         updated_at=post.updated_at,
     )

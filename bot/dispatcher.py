@@ -40,7 +40,7 @@ from approvals.publisher import (
     XError,
     XPublisher,
 )
-from approvals.publishing import Claim, PolicyGate, accounts_with_work, claim_next
+from approvals.publishing import Claim, accounts_with_work, claim_next
 from bot.publishers import PublisherFor
 
 log = logging.getLogger("pressgate.dispatcher")
@@ -94,13 +94,11 @@ class Dispatcher:
         worker: str,
         notifier: Notifier,
         policy: DispatchPolicy | None = None,
-        gate: PolicyGate | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.engine, self.publishers, self.clock = engine, publishers, clock
         self.worker, self.notifier = worker, notifier
         self.policy = policy or DispatchPolicy()
-        self.gate = gate
         self.rng = rng or random.Random()
 
     def run_once(self) -> int:
@@ -142,7 +140,6 @@ class Dispatcher:
                 worker=self.worker,
                 now=self.clock.now(),
                 lease=self.policy.lease,
-                policy=self.gate,
             )
             if claim is None:
                 return None
