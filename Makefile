@@ -37,7 +37,7 @@ format: $(VENV)/.dev
 
 ## bench: speed and memory figures against a floor measured in the same run
 bench: $(VENV)/.dev
-	$(BIN)/pytest tests/benchmarks -s -p no:randomly $(PYTEST_ARGS)
+	$(BIN)/pytest tests/benchmarks -s -p no:randomly -o python_files='bench_*.py' -o python_functions='bench_*' $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import emoji
@@ -190,8 +191,14 @@ def extract_urls(text: str) -> list[UrlSpan]:
     A scheme-less link must end in a known TLD and only its ASCII part is the link (in
     ``例え.example.com`` the link is ``example.com``), which a plain URL regex would miss.
     """
+    return list(_extract_urls(text))
+
+
+@lru_cache(maxsize=256)
+def _extract_urls(text: str) -> tuple[UrlSpan, ...]:
+    """Cached: the policy check asks for the same text's links several times per keystroke."""
     if "." not in text:
-        return []
+        return ()
     urls: list[UrlSpan] = []
     for match in _url_matches(text):
         url, domain = match.group(), match["domain"]
@@ -214,7 +221,7 @@ def extract_urls(text: str) -> list[UrlSpan]:
             # path is left out of the link.
             found[-1] = (found[-1][0], end)
         urls.extend(UrlSpan(text[left:right], left, right) for left, right in found)
-    return urls
+    return tuple(urls)
 
 
 def _url_matches(text: str) -> Iterator[re.Match[str]]:
@@ -353,6 +360,8 @@ _BLANK_RE = re.compile(rf"[\s{_data.SPACES}]*")
 
 
 def _utf16_len(text: str) -> int:
+    if len(text) == 1:  # the common case, without an encode per character
+        return 2 if ord(text) > 0xFFFF else 1
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
@@ -377,7 +386,7 @@ def parse(text: str, config: TextConfig = DEFAULT_CONFIG) -> ParseResult:
     normalized = unicodedata.normalize("NFC", text)
     # start -> (end, weight) of the spans that weigh as one unit; links win over emoji.
     units: dict[int, tuple[int, int]] = {}
-    if config.emoji_parsing_enabled:
+    if config.emoji_parsing_enabled and not normalized.isascii():  # no emoji is ASCII
         units.update((s, (e, config.default_weight)) for s, e in _emoji_spans(normalized, config))
     url_weight = config.transformed_url_length * config.scale
     units.update((url.start, (url.end, url_weight)) for url in extract_urls(normalized))
