@@ -256,7 +256,7 @@ class GuidanceConfig(_Strict):
     ground_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUND_RULES))
     # Words that suggest a personal post speaks for the organisation or uses its brand.
     official_terms: list[str] = Field(
-        default_factory=lambda: ["on behalf of the department", "official", "logo"]
+        default_factory=lambda: ["on behalf of the department", "official statement", "our logo"]
     )
 
 

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     demo: bool = False
     log_level: str = "INFO"
+    templates_dir: Path = Path(__file__).resolve().parents[1] / "templates" / "posts"
 
     @property
     def secret_is_placeholder(self) -> bool:

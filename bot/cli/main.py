@@ -4,7 +4,7 @@ import typer
 from pydantic import ValidationError
 
 from approvals.errors import PressgateError
-from bot.cli import admin, posts, publishing, server
+from bot.cli import admin, check, guidance, posts, publishing, server, templates
 from bot.cli.common import App, error_line
 from bot.settings import Settings
 
@@ -30,9 +30,12 @@ def _root(ctx: typer.Context) -> None:
 
 
 admin.register(app)
+check.register(app)
+guidance.register(app)
 posts.register(app)
 publishing.register(app)
 server.register(app)
+templates.register(app)
 
 
 def main() -> None:

@@ -10,15 +10,17 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from approvals import post_templates, review
 from approvals import posts as post_service
-from approvals import review
 from approvals.errors import InvalidInput
 from approvals.map_store import get_account
 from approvals.models import Post, PostState
+from approvals.post_templates import split_thread
 from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
 from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
+from bot.cli.templates import VarOpt, parse_vars
 
 PostArg = Annotated[int, typer.Argument(help="Post id (see `pressgate queue`).")]
 TextOpt = Annotated[
@@ -69,17 +71,6 @@ def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
     return list(texts)
 
 
-def split_thread(raw: str) -> list[str]:
-    """A thread file holds its parts separated by lines of exactly '---'."""
-    parts: list[list[str]] = [[]]
-    for line in raw.splitlines():
-        if line.strip() == "---":
-            parts.append([])
-        else:
-            parts[-1].append(line)
-    return ["\n".join(lines).strip("\n") for lines in parts]
-
-
 def _build_parts(
     session: Session,
     texts: list[str],
@@ -112,6 +103,12 @@ def _render(view: PostView, json_out: bool, headline: str) -> None:
         f"{len(view.approvals)}/{view.approvals_required} approvals; {view.scheduled_local})",
         highlight=False,
     )
+    for finding in view.findings:
+        console.print(
+            f"  policy {finding['severity']}: {finding['explanation']} ({finding['excerpt']!r})",
+            markup=False,
+            highlight=False,
+        )
     if view.sandbox:
         console.print("  SANDBOX: published by the sandbox publisher; it is not on X")
     if view.state_reason:
@@ -140,13 +137,27 @@ def draft(
     submit_now: Annotated[
         bool, typer.Option("--submit", help="Submit for approval at once.")
     ] = False,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", help="Write it from a post template (see `templates list`)."),
+    ] = None,
+    var: VarOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Draft a post or thread for a corporate account."""
+    """Draft a post or thread for a corporate account, typed or from a template."""
     app = app_of(ctx)
-    texts = _read_parts(text, file)
+    if template is not None and (text or file):
+        fail("give the text with --text, --file or --template, only one of them")
+    if var and template is None:
+        fail("--var fills in a template's variables; name the template with --template")
+    values = parse_vars(var)
+    texts = _read_parts(text, file) if template is None else []
     now = app.clock.now()
     with app.session() as session:
+        if template is not None:
+            texts = post_templates.render_template(
+                session, name=template, values=values, directory=app.settings.templates_dir
+            )
         person = app.person(session, actor)
         acct = get_account(session, account)
         when = parse_local_time(at, zone=acct.timezone, now=now) if at else None

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
+from bot.web import guidance
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -33,4 +34,5 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, 503)
         return JSONResponse({"status": "ok", "schema": revision})
 
+    app.include_router(guidance.router)
     return app

@@ -1,0 +1,104 @@
+"""`pressgate check`: lint a post or thread against the content policy, before anyone sees it."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from approvals.config import PressgateConfig
+from approvals.db import session_scope
+from approvals.errors import Refused
+from approvals.map_store import current_map
+from approvals.policy import Report, check_config
+from approvals.post_templates import split_thread
+from bot.cli.admin import ConfigOpt, load_or_exit
+from bot.cli.common import App, JsonOpt, app_of, console, fail, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+
+
+def check(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Argument(help="The post's text (or use --file).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the text from a file ('-': stdin).")
+    ] = None,
+    thread: Annotated[
+        bool, typer.Option("--thread", help="Split the text into parts on lines of '---'.")
+    ] = False,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Print the weighted length and the policy findings; exit status 1 if any finding blocks.
+
+    The policy is the map in force (or --config FILE). Nothing is stored.
+    """
+    app = app_of(ctx)
+    raw = _read(text, file)
+    parts = split_thread(raw) if thread else [raw]
+    report = check_config(parts, _policy_source(app, config))
+    if json_out:
+        print_json(
+            {
+                "ok": not report.blocking,
+                "max_length": report.max_length,
+                "parts": [
+                    {"text": t, "weighted_length": n}
+                    for t, n in zip(report.parts, report.lengths, strict=True)
+                ],
+                "findings": [f.__dict__ for f in report.findings],
+            }
+        )
+    else:
+        _print(report)
+    if report.blocking:
+        raise typer.Exit(1)
+
+
+def _read(text: str | None, file: Path | None) -> str:
+    if (text is None) == (file is None):
+        fail("give the text as an argument or with --file (one of them)")
+    if file is None:
+        assert text is not None
+        return text
+    try:
+        return sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot be read ({exc})")
+
+
+def _policy_source(app: App, config: Path | None) -> PressgateConfig:
+    """The map given on the command line, else the one in force, else the config file."""
+    if config is not None:
+        return load_or_exit(config)
+    try:
+        with session_scope(app.engine, read_only=True) as session:
+            return current_map(session).config
+    except (Refused, SQLAlchemyError):  # no database yet, or no map loaded into it
+        pass
+    if app.settings.config.exists():
+        return load_or_exit(app.settings.config)
+    return PressgateConfig(accounts=[], roles={}, people=[])
+
+
+def _print(report: Report) -> None:
+    for index, length in enumerate(report.lengths):
+        label = f"part {index + 1}: " if len(report.lengths) > 1 else ""
+        console.print(f"{label}{length}/{report.max_length} characters", highlight=False)
+    if not report.findings:
+        console.print("no findings")
+    for f in report.findings:
+        where = f"part {f.part + 1} " if len(report.lengths) > 1 else ""
+        colour = "red" if f.blocking else "yellow"
+        console.print(
+            f"[{colour}]{f.severity}[/] {f.rule} {where}at {f.start}-{f.end} ",
+            end="",
+            highlight=False,
+        )
+        console.print(
+            f"{f.excerpt!r}: {f.explanation}", markup=False, highlight=False, soft_wrap=True
+        )

@@ -1,0 +1,53 @@
+"""`pressgate check`: the weighted length and findings of a text, from the map in force;
+exit status 1 only when a finding blocks."""
+
+import json
+
+from tests.bot.conftest import Cli
+
+
+def test_a_clean_post_passes_with_its_weighted_length(cli: Cli) -> None:
+    result = cli.ok("check", "Applications open today: https://www.gov.uk/grants")
+    assert "48/280 characters" in result.stdout
+    assert "no findings" in result.stdout
+
+
+def test_a_blocking_finding_exits_1_and_names_rule_span_and_reason(cli: Cli) -> None:
+    result = cli("check", "Results guaranteed! Email jo@example.org")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert any("block terms.blocked at 8-18 'guaranteed'" in line for line in lines)
+    assert any("block personal_data.email" in line for line in lines)
+
+
+def test_warnings_alone_do_not_fail(cli: Cli) -> None:
+    result = cli("check", "An exclusive look at the new office #one #two #three")
+    assert result.exit_code == 0
+    assert "warn terms.warn" in result.stdout
+    assert "warn limits.hashtags" in result.stdout
+
+
+def test_a_thread_from_standard_input_is_checked_part_by_part_as_json(cli: Cli) -> None:
+    result = cli("check", "--thread", "--file", "-", "--json", input="Fine.\n---\nSee bit.ly/x\n")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [p["text"] for p in report["parts"]] == ["Fine.", "See bit.ly/x"]
+    assert [(f["part"], f["rule"]) for f in report["findings"]] == [(1, "links.shortener")]
+    assert report["ok"] is False
+
+
+def test_the_map_in_force_decides_which_links_are_allowed(cli: Cli) -> None:
+    result = cli("check", "--json", "Read https://example.com/story")
+    assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["links.not_allowed"]
+
+
+def test_text_and_file_together_are_bad_input(cli: Cli) -> None:
+    result = cli("check", "hello", "--file", "-")
+    assert result.exit_code == 2
+    assert "one of them" in result.stderr
+
+
+def test_check_stores_nothing(cli: Cli) -> None:
+    before = cli.json("audit", "verify")["checked"]
+    cli("check", "Email jo@example.org")
+    assert cli.json("audit", "verify")["checked"] == before
