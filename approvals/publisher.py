@@ -48,9 +48,10 @@ class RateLimited(XError):
 class Rejected(XError):
     """X refused the request for good (bad request, revoked token, duplicate text)."""
 
-    def __init__(self, message: str, *, duplicate: bool = False) -> None:
+    def __init__(self, message: str, *, duplicate: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.duplicate = duplicate
+        self.status = status  # X's HTTP status, when X answered
 
 
 class OutcomeUnknown(XError):

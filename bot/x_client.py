@@ -98,7 +98,7 @@ class XClient:
         try:
             self._call(lambda: self._client.delete_tweet(post_id, user_auth=self._user_auth))
         except Rejected as error:
-            if "404" not in str(error):  # already gone is what a takedown wants
+            if error.status != 404:  # already gone is what a takedown wants
                 raise
 
     def recent_posts(self, *, since: datetime) -> list[TimelinePost]:
@@ -143,7 +143,9 @@ class XClient:
             if not refreshed and self._tokens.kind == "oauth2" and self._tokens.refresh_token:
                 self._refresh()
                 return self._call(do, refreshed=True)
-            raise Rejected(_message(error) + " (the account's tokens are not accepted)") from None
+            raise Rejected(
+                _message(error) + " (the account's tokens are not accepted)", status=401
+            ) from None
         except tweepy.TooManyRequests as error:
             reset = error.reset_time
             raise RateLimited(
@@ -153,7 +155,8 @@ class XClient:
             raise OutcomeUnknown(_message(error)) from None
         except tweepy.HTTPException as error:
             duplicate = any(DUPLICATE in m for m in error.api_messages)
-            raise Rejected(_message(error), duplicate=duplicate) from None
+            status = error.response.status_code
+            raise Rejected(_message(error), duplicate=duplicate, status=status) from None
         except requests.RequestException as error:
             kind = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
             raise OutcomeUnknown(f"X {kind}: {type(error).__name__}") from None

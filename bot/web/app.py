@@ -7,7 +7,7 @@ from sqlalchemy import text
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import guidance
+from bot.web import check, guidance
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -35,4 +35,5 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": "ok", "schema": revision})
 
     app.include_router(guidance.router)
+    app.include_router(check.router)
     return app

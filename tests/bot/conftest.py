@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner, Result
@@ -19,6 +20,7 @@ from approvals.db import make_engine
 from bot.cli.common import App
 from bot.cli.main import app as cli_app
 from bot.settings import Settings
+from bot.web.app import create_app
 from tests.bot.publishing_world import World, connect_account, publishing_config, x_settings
 from tests.conftest import NOW
 from tests.factories import EXAMPLE_CONFIG, load_org
@@ -112,3 +114,23 @@ def world(session: Session, engine: Engine, clock: FrozenClock) -> Iterator[Worl
             connect_account(engine, clock, f"@{name}", user)
         yield World(org=org, engine=engine, fake=fake, settings=x_settings(fake), users=users)
     assert not fake.server_errors, fake.server_errors
+
+
+@pytest.fixture
+def client(cli: Cli) -> Iterator[TestClient]:
+    """The web app over the `cli` fixture's initialised database."""
+    with TestClient(create_app(cli.settings)) as client:
+        yield client
+
+
+def every_row(cli: Cli) -> dict[str, list[tuple[Any, ...]]]:
+    """The whole database, to show that a request changed nothing."""
+    engine = cli.engine
+    try:
+        with engine.connect() as conn:
+            return {
+                table.name: sorted(conn.execute(table.select()).all(), key=repr)
+                for table in SQLModel.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()

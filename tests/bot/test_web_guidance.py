@@ -1,12 +1,7 @@
 """The guidance page: anyone can read the guidance and check a draft of their own post; the
 check is advice only, so it writes nothing anywhere, and what was typed comes back escaped."""
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import SQLModel
 
 from approvals.config import DEFAULT_GROUND_RULES
 from approvals.db import make_engine
@@ -14,25 +9,7 @@ from approvals.migrate import upgrade
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.guidance import MAX_DRAFT_CHARS
-from tests.bot.conftest import Cli
-
-
-@pytest.fixture
-def client(cli: Cli) -> Iterator[TestClient]:
-    with TestClient(create_app(cli.settings)) as client:
-        yield client
-
-
-def every_row(cli: Cli) -> dict[str, list[tuple[Any, ...]]]:
-    engine = cli.engine
-    try:
-        with engine.connect() as conn:
-            return {
-                table.name: sorted(conn.execute(table.select()).all(), key=repr)
-                for table in SQLModel.metadata.sorted_tables
-            }
-    finally:
-        engine.dispose()
+from tests.bot.conftest import Cli, every_row
 
 
 def test_the_page_shows_the_guidance_and_the_check_form(client: TestClient) -> None:

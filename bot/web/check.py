@@ -1,0 +1,65 @@
+"""`POST /api/v1/check`: the content policy as JSON, for the drafting page's live check and
+for other tools. It stores nothing; the policy is the map in force."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from approvals.db import session_scope
+from approvals.errors import Refused
+from approvals.findings import Finding
+from approvals.map_store import current_map
+from approvals.policy import PartToCheck, check_config
+from approvals.posts import MAX_PARTS
+
+router = APIRouter(prefix="/api/v1")
+MAX_PART_CHARS = 10_000  # far above X's limit; it only bounds the work one request can ask
+
+
+class PartIn(BaseModel):
+    text: Annotated[str, Field(max_length=MAX_PART_CHARS)]
+    alt_texts: Annotated[list[str | None], Field(max_length=4)] = []
+
+
+class CheckIn(BaseModel):
+    parts: Annotated[list[PartIn], Field(min_length=1, max_length=MAX_PARTS)]
+
+
+class FindingOut(BaseModel):
+    rule: str
+    severity: str
+    part: int
+    start: int
+    end: int
+    excerpt: str
+    explanation: str
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    max_length: int
+    lengths: list[int]
+    findings: list[FindingOut]
+
+
+@router.post("/check", response_model=CheckOut)
+def check_post(body: CheckIn, request: Request) -> CheckOut:
+    """Weighted lengths and findings; `ok` is false when a finding blocks."""
+    try:
+        with session_scope(request.app.state.engine, read_only=True) as session:
+            config = current_map(session).config
+    except Refused as error:
+        raise HTTPException(503, str(error)) from None
+    parts = [PartToCheck(p.text, tuple(p.alt_texts)) for p in body.parts]
+    report = check_config(parts, config)
+    return CheckOut(
+        ok=not report.blocking,
+        max_length=report.max_length,
+        lengths=report.lengths,
+        findings=[_out(f) for f in report.findings],
+    )
+
+
+def _out(finding: Finding) -> FindingOut:
+    return FindingOut(**finding.__dict__)
