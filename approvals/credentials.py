@@ -127,11 +127,13 @@ def replace_tokens(
     row = session.exec(select(Credential).where(Credential.account_id == account_id)).one()
     row.ciphertext, row.updated_at = _seal(tokens, secret_key), now
     session.add(row)
+    account = session.get(Account, account_id)
+    assert account is not None
     audit.record(
         session,
         actor=audit.SYSTEM,
         action="account.token_refreshed",
-        subject=f"account_id:{account_id}",
+        subject=f"account:{account.key}",
         at=now,
         details={"kind": tokens.kind},
     )
