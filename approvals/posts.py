@@ -207,7 +207,14 @@ def edit(
             "previous": old.content_hash,
         },
     )
-    move(session, post, AFTER_EDIT[post.state], actor=actor.email, now=now, reason="edited")
+    target, reason = AFTER_EDIT[post.state], "edited"
+    if target == PostState.SUBMITTED:
+        blocking = policy_report(session, post).blocking
+        if blocking:  # an edit in review is a resubmission: the same gate applies
+            target = PostState.DRAFT
+            reason = "edited; back to draft until its blocking policy findings are fixed: "
+            reason += "; ".join(policy.describe(f) for f in blocking)
+    move(session, post, target, actor=actor.email, now=now, reason=reason)
     return post
 
 

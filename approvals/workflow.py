@@ -17,13 +17,17 @@ S = PostState
 
 TRANSITIONS: dict[PostState, frozenset[PostState]] = {
     S.DRAFT: frozenset({S.DRAFT, S.SUBMITTED, S.WITHDRAWN}),
-    S.SUBMITTED: frozenset({S.SUBMITTED, S.APPROVED, S.QUEUED, S.REJECTED, S.WITHDRAWN}),
-    S.APPROVED: frozenset({S.QUEUED, S.SUBMITTED, S.REJECTED, S.WITHDRAWN, S.PUBLISHING, S.FAILED}),
-    S.QUEUED: frozenset({S.APPROVED, S.SUBMITTED, S.REJECTED, S.WITHDRAWN, S.PUBLISHING, S.FAILED}),
+    S.SUBMITTED: frozenset({S.SUBMITTED, S.APPROVED, S.QUEUED, S.REJECTED, S.WITHDRAWN, S.DRAFT}),
+    S.APPROVED: frozenset(
+        {S.QUEUED, S.SUBMITTED, S.DRAFT, S.REJECTED, S.WITHDRAWN, S.PUBLISHING, S.FAILED}
+    ),
+    S.QUEUED: frozenset(
+        {S.APPROVED, S.SUBMITTED, S.DRAFT, S.REJECTED, S.WITHDRAWN, S.PUBLISHING, S.FAILED}
+    ),
     S.PUBLISHING: frozenset({S.PUBLISHED, S.FAILED}),
     S.PUBLISHED: frozenset({S.TAKEN_DOWN}),
     S.REJECTED: frozenset({S.DRAFT, S.WITHDRAWN}),
-    S.FAILED: frozenset({S.PUBLISHING, S.SUBMITTED, S.WITHDRAWN}),
+    S.FAILED: frozenset({S.PUBLISHING, S.SUBMITTED, S.DRAFT, S.WITHDRAWN}),
     S.WITHDRAWN: frozenset(),
     S.TAKEN_DOWN: frozenset(),
 }
@@ -34,7 +38,8 @@ EDITABLE = frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.QUEUED, S.REJECTED, S.
 REVIEWABLE = frozenset({S.SUBMITTED, S.APPROVED, S.QUEUED})
 WITHDRAWABLE = frozenset(s for s, targets in TRANSITIONS.items() if S.WITHDRAWN in targets)
 # Where an edit leads: a rejected post goes back to its author's desk; anything already
-# in review goes back to review, with every earlier approval void.
+# in review goes back to review, with every earlier approval void (or to the author's desk
+# if the new words have blocking policy findings: see posts.edit).
 AFTER_EDIT: dict[PostState, PostState] = {
     S.DRAFT: S.DRAFT,
     S.REJECTED: S.DRAFT,

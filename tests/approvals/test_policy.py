@@ -10,7 +10,7 @@ from approvals.config import PolicyConfig, UtmConfig, config_from_dict
 from approvals.errors import ConfigError, Refused
 from approvals.models import PostState
 from approvals.policy import PartToCheck, check, tag_links
-from approvals.posts import current_revision, revision_parts, submit
+from approvals.posts import PartInput, current_revision, edit, revision_parts, submit
 from approvals.publishing import start_publishing
 from tests.factories import Org, small_config
 
@@ -171,3 +171,18 @@ def test_utm_tags_go_on_when_drafted_so_approvers_see_them(org: Org) -> None:
     post = org.draft("Read it at https://www.gov.uk/report")
     (part,) = revision_parts(org.session, current_revision(org.session, post))
     assert part.text.endswith("utm_campaign=launch")
+
+
+def test_an_edit_in_review_that_adds_a_blocking_finding_goes_back_to_draft(org: Org) -> None:
+    post = org.submitted("Our new guidance is out today.")
+    org.approve(post, "bob@example.org")
+    assert post.id is not None
+    edit(
+        org.session,
+        actor=org.person("alice@example.org"),
+        post_id=post.id,
+        parts=[PartInput("Our new guidance is out today. Questions: jo@example.org")],
+        now=org.clock.now(),
+    )
+    assert post.state == PostState.DRAFT
+    assert "blocking policy findings" in (post.state_reason or "")
