@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from approvals.config import PressgateConfig
@@ -75,11 +76,14 @@ def _policy_source(app: App, config: Path | None) -> PressgateConfig:
     """The map given on the command line, else the one in force, else the config file."""
     if config is not None:
         return load_or_exit(config)
-    try:
-        with session_scope(app.engine, read_only=True) as session:
-            return current_map(session).config
-    except (Refused, SQLAlchemyError):  # no database yet, or no map loaded into it
-        pass
+    url = make_url(app.settings.database_url)
+    # A check must never create files: no SQLite file means no map in force to read.
+    if url.get_backend_name() != "sqlite" or Path(url.database or "").exists():
+        try:
+            with session_scope(app.engine, read_only=True) as session:
+                return current_map(session).config
+        except (Refused, SQLAlchemyError):  # not migrated yet, or no map loaded into it
+            pass
     if app.settings.config.exists():
         return load_or_exit(app.settings.config)
     return PressgateConfig(accounts=[], roles={}, people=[])
