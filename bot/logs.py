@@ -17,5 +17,3 @@ def configure_logging(level: str) -> None:
     )
     for name in NOISY_WITH_SECRETS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    # /readyz asks Alembic for the schema version on every probe; that is not news.
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
