@@ -21,6 +21,12 @@ class LostClaim(Refused):
     """The worker's lease ran out and someone else took the post over; it must stand down."""
 
 
+def _release(post: Post) -> None:
+    """The attempt is settled: nobody holds the post and its outcome is known."""
+    post.claimed_by = post.lease_until = None
+    post.outcome_unknown = False
+
+
 def _claimed(session: Session, post_id: int, worker: str) -> Post:
     post = lock_post(session, post_id)
     if post.state != PostState.PUBLISHING or post.claimed_by != worker:
@@ -54,8 +60,8 @@ def mark_published(
 ) -> Post:
     post = _claimed(session, post_id, worker)
     post.published_at, post.published_revision_no = now, post.revision_no
-    post.sandbox, post.outcome_unknown = sandbox, False
-    post.claimed_by = post.lease_until = None
+    post.sandbox = sandbox
+    _release(post)
     details = {"worker": worker, "via": via, "sandbox": sandbox, "attempts": post.attempts}
     move(session, post, PostState.PUBLISHED, actor=SYSTEM, now=now, details=details)
     return post
@@ -67,8 +73,7 @@ def mark_retry(
     """X said no for now (rate limit) or the outcome was settled as 'not posted': try later."""
     post = _claimed(session, post_id, worker)
     post.failure_retryable, post.next_attempt_at = True, retry_at
-    post.claimed_by = post.lease_until = None
-    post.outcome_unknown = False
+    _release(post)
     move(
         session,
         post,
@@ -85,8 +90,7 @@ def mark_failed(session: Session, *, post_id: int, worker: str, now: datetime, e
     """For good: the author must change something (or X refused the account)."""
     post = _claimed(session, post_id, worker)
     post.failure_retryable, post.next_attempt_at = False, None
-    post.claimed_by = post.lease_until = None
-    post.outcome_unknown = False
+    _release(post)
     details = {"retryable": False, "attempt": post.attempts}
     move(session, post, PostState.FAILED, actor=SYSTEM, now=now, reason=error, details=details)
     return post

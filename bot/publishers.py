@@ -43,19 +43,30 @@ def publisher_factory(settings: Settings, engine: Engine, clock: Clock) -> Publi
                     own, account_id=account_id, tokens=new, secret_key=secret, now=clock.now()
                 )
 
-        return XClient(
-            tokens=tokens,
-            x_user_id=credential.x_user_id,
-            consumer_key=_plain(settings.x_consumer_key),
-            consumer_secret=_plain(settings.x_consumer_secret),
-            client_id=_plain(settings.x_client_id),
-            client_secret=_plain(settings.x_client_secret),
-            api_url=settings.x_api_url,
-            timeout=settings.x_timeout,
-            on_refresh=save,
-        )
+        return x_client(settings, tokens, x_user_id=credential.x_user_id, on_refresh=save)
 
     return publisher_for
+
+
+def x_client(
+    settings: Settings,
+    tokens: XTokens,
+    *,
+    x_user_id: str,
+    on_refresh: Callable[[XTokens], None] | None = None,
+) -> XClient:
+    """An account's client with the app's credentials and where X is, from the settings."""
+    return XClient(
+        tokens=tokens,
+        x_user_id=x_user_id,
+        consumer_key=_plain(settings.x_consumer_key),
+        consumer_secret=_plain(settings.x_consumer_secret),
+        client_id=_plain(settings.x_client_id),
+        client_secret=_plain(settings.x_client_secret),
+        api_url=settings.x_api_url,
+        timeout=settings.x_timeout,
+        on_refresh=on_refresh,
+    )
 
 
 def _plain(value: SecretStr | None) -> str | None:

@@ -5,7 +5,6 @@ import sys
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 
 from approvals import controls, credentials
 from approvals.credentials import XTokens
@@ -16,8 +15,7 @@ from approvals.publisher import XError
 from approvals.summary import post_view
 from approvals.takedown import takedown as takedown_post
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, print_json
-from bot.publishers import publisher_factory
-from bot.x_client import XClient
+from bot.publishers import publisher_factory, x_client
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
 AccountArg = Annotated[str | None, typer.Argument(help="@account; omit with --all.")]
@@ -140,16 +138,7 @@ def connect(
             "so set a long random value first"
         )
     tokens = _read_tokens(kind, tokens_from)
-    client = XClient(
-        tokens=tokens,
-        x_user_id="",
-        consumer_key=_secret(settings.x_consumer_key),
-        consumer_secret=_secret(settings.x_consumer_secret),
-        client_id=_secret(settings.x_client_id),
-        client_secret=_secret(settings.x_client_secret),
-        api_url=settings.x_api_url,
-        timeout=settings.x_timeout,
-    )
+    client = x_client(settings, tokens, x_user_id="")
     try:
         x_user_id, username = client.me()
     except XError as error:
@@ -195,7 +184,3 @@ def _read_tokens(kind: str, source: str | None) -> XTokens:
         return XTokens(kind=kind, access_token=access, access_token_secret=secret)
     refresh = typer.prompt("refresh token", hide_input=True)
     return XTokens(kind=kind, access_token=access, refresh_token=refresh)
-
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None

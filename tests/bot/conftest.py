@@ -3,6 +3,7 @@ migrated database of each kind, with a frozen clock so times are predictable."""
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,3 +135,11 @@ def every_row(cli: Cli) -> dict[str, list[tuple[Any, ...]]]:
             }
     finally:
         engine.dispose()
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a server a test starts for real."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -1,6 +1,5 @@
 """Health endpoints, and `pressgate demo` (what `make run` starts) serving them for real."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from approvals.db import make_engine
 from approvals.migrate import upgrade
 from bot.settings import Settings
 from bot.web.app import create_app
+from tests.bot.conftest import free_port
 
 
 def test_healthz_answers_even_before_the_database_is_migrated(database_url: str) -> None:
@@ -40,15 +40,8 @@ def test_health_endpoints_change_nothing_on_post(database_url: str) -> None:
     assert client.post("/healthz").status_code == 405
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_pressgate_demo_seeds_an_sqlite_database_and_serves(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     script = Path(sys.executable).parent / "pressgate"
     process = subprocess.Popen(
         [str(script), "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],

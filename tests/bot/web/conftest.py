@@ -3,7 +3,6 @@ by uvicorn on loopback. Outside CI a missing Chromium skips these tests; in CI i
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 
 from bot.web.app import create_app
-from tests.bot.conftest import Cli
+from tests.bot.conftest import Cli, free_port
 
 CHROMIUM = Path(os.environ.get("PRESSGATE_TEST_CHROMIUM") or shutil.which("chromium") or "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -34,17 +33,10 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server(cli: Cli) -> Iterator[str]:
     """The web app over the `cli` fixture's database, served for real on a free port."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(cli.settings), host="127.0.0.1", port=port, log_level="warning")
     )
