@@ -4,6 +4,13 @@ SQLite runs in WAL mode and every transaction starts with BEGIN IMMEDIATE: write
 for the lock up front instead of failing half way when two of them upgrade a read lock.
 Work that only reads (pages, exports, `audit verify`) goes through `read_only_engine(engine)`,
 which begins a plain deferred transaction and so never waits for, or blocks, a writer.
+
+Lock order. On PostgreSQL, rows are locked in one order everywhere, so no two transactions
+can wait for each other: an account row (claims), then post rows (one per transaction,
+except a claim that sets aside blocked posts of the account it holds), then the
+global-pause row, then a stray-copy row, then the audit head, always last (every audited
+change appends to the log at the end of its transaction). A job that touches many posts
+(reminders) commits each one separately rather than holding the audit head across them.
 """
 
 from collections.abc import Iterator

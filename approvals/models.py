@@ -109,6 +109,11 @@ class Post(SQLModel, table=True):
     claimed_by: str | None = None
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Fencing token: raised by every claim. A worker may send or record only while the post
+    # still carries the token it was given, so one frozen past its lease can do no harm.
+    claim_token: int = 0
+    # Failed attempts that count towards the limit: calls X answered with an error, and
+    # errors pressgate could not classify. Crashes, timeouts and reconciles do not count.
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failure_retryable: bool | None = None
@@ -137,13 +142,37 @@ class Revision(SQLModel, table=True):
 class RevisionPart(SQLModel, table=True):
     """One post of a thread; `media` lists {"sha256", "alt_text"} in order."""
 
-    __table_args__ = (UniqueConstraint("revision_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("revision_id", "position"),
+        UniqueConstraint("x_post_id", name="uq_revisionpart_x_post_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     revision_id: int = Field(foreign_key="revision.id", index=True)
     position: int
     text: str = Field(sa_type=Text)
     media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
-    x_post_id: str | None = None  # set once this part is on X
+    # Set once this part is on X, never changed after. Unique: a post on X belongs to at most
+    # one pressgate post (invariant 4), enforced by the database, not only by a check.
+    x_post_id: str | None = None
+
+
+class StrayPost(SQLModel, table=True):
+    """A copy of a part that reached X although its worker had lost the claim.
+
+    A worker frozen past its lease (a long pause, a suspended VM) may wake and finish a call
+    that another worker has already made. Its copy is no post's id of record: it is written
+    down here, so nobody adopts it, and deleted from X (`removed_at`), both audited.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
+    position: int
+    x_post_id: str = Field(unique=True)
+    found_by: str
+    found_at: datetime = Field(sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
 
 
 class MediaAsset(SQLModel, table=True):

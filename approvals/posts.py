@@ -194,6 +194,9 @@ def edit(
     if content_hash(account.key, parts) == old.content_hash:
         raise InvalidInput(f"post {post.id}: the new text is the same as the current revision")
     post.revision_no += 1
+    # New words are a fresh start for publishing: the errors counted so far, and where a
+    # reconcile starts its search, belonged to words that will not go out.
+    post.attempts, post.publish_started_at = 0, None
     revision = _add_revision(session, post, account, parts, by=actor, now=now)
     audit.record(
         session,

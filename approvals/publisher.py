@@ -55,7 +55,15 @@ class Rejected(XError):
 
 
 class OutcomeUnknown(XError):
-    """The call may or may not have posted (timeout, dropped connection, server error)."""
+    """The call may or may not have posted (timeout, dropped connection, server error).
+
+    `status` is X's HTTP status when X answered (a 5xx), None when no answer came: only an
+    answer counts as a failed attempt, a lost connection says nothing about the post.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class XPublisher(Protocol):

@@ -5,6 +5,13 @@ under the account's row lock (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the 
 writer), so however many workers run, one account has at most one post in flight and its
 posts leave in scheduled order. Approvals, rights, pauses, blackouts and policy are checked
 again at claim time, because any of them may have changed since the post was queued.
+
+Every claim raises the post's fencing token (`Post.claim_token`). A lease can run out under
+a worker that is merely frozen; the token is how it finds out, when it wakes, that the post
+was taken over: `outcomes` accepts nothing from a worker whose token is no longer current.
+
+Lock order (everywhere in pressgate, see `approvals.db`): account row, then post row, then
+the global-pause row, then the audit head.
 """
 
 from dataclasses import dataclass, field
@@ -60,6 +67,7 @@ class Claim:
 
     post: Post
     parts: list[RevisionPart]
+    token: int = 0  # the fencing token this claim holds
     reconcile: bool = False  # an earlier attempt's outcome is unknown: look at X first
     previous_worker: str | None = None
     reasons: list[str] = field(default_factory=list)
@@ -152,7 +160,7 @@ def claim_next(
             previous = post.claimed_by
             _take(post, worker, now, lease)
             session.add(post)
-            return Claim(post, parts, reconcile=True, previous_worker=previous)
+            return Claim(post, parts, post.claim_token, reconcile=True, previous_worker=previous)
         if post.state == PostState.FAILED and post.next_attempt_at and post.next_attempt_at > now:
             return None  # the account waits for its retry
         claim = _try_claim(session, post, parts, worker, now, lease)
@@ -195,14 +203,15 @@ def _try_claim(
     retry = post.state == PostState.FAILED
     _take(post, worker, now, lease)
     post.publish_started_at = post.publish_started_at or now
-    details = {"worker": worker, "attempt": post.attempts, "retry": retry}
+    details = {"worker": worker, "token": post.claim_token, "errors": post.attempts, "retry": retry}
     move(session, post, PostState.PUBLISHING, actor=SYSTEM, now=now, details=details)
-    return Claim(post, parts)
+    return Claim(post, parts, post.claim_token)
 
 
 def _take(post: Post, worker: str, now: datetime, lease: timedelta) -> None:
+    """Hand the post to `worker` under a new fencing token; a claim is not an attempt."""
     post.claimed_by, post.claimed_at, post.lease_until = worker, now, now + lease
-    post.attempts += 1
+    post.claim_token += 1
 
 
 def _set_aside(

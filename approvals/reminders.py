@@ -1,13 +1,23 @@
-"""Approval reminders: a post due soon and short of approvals asks its approvers, once."""
+"""Approval reminders: a post due soon and short of approvals asks its approvers, once.
+
+Every worker runs the reminder job, so a reminder is claimed the way a post is claimed for
+publishing: each post in its own short transaction, under its row lock taken with SKIP
+LOCKED, and only if nobody has reminded it yet. The lock order is the one everywhere (post
+row, then the audit head, see `approvals.db`): holding the audit head while locking post
+after post is what made reminders and approvals deadlock.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, and_
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from approvals import audit
 from approvals.audit import SYSTEM
 from approvals.config import Action
+from approvals.db import session_scope
 from approvals.map_store import current_map
 from approvals.models import Person, Post, PostState
 from approvals.posts import account_of, authors_of
@@ -25,42 +35,75 @@ class Reminder:
     due_at: datetime
 
 
-def due_reminders(
+def _due(now: datetime, within: timedelta) -> ColumnElement[bool]:
+    return and_(
+        col(Post.state) == PostState.SUBMITTED,
+        col(Post.scheduled_at) <= now + within,
+        col(Post.scheduled_at) > now,
+        col(Post.reminded_at).is_(None),
+    )
+
+
+def posts_to_remind(
     session: Session, *, now: datetime, within: timedelta = REMIND_WITHIN
-) -> list[Reminder]:
-    """Find posts due within `within` that lack approvals, and mark them reminded."""
-    posts = session.exec(
-        select(Post).where(
-            col(Post.state) == PostState.SUBMITTED,
-            col(Post.scheduled_at) <= now + within,
-            col(Post.scheduled_at) > now,
-            col(Post.reminded_at).is_(None),
-        )
-    ).all()
+) -> list[int]:
+    """Ids of posts due within `within` that lack approvals and were not reminded yet."""
+    query = select(Post.id).where(_due(now, within)).order_by(col(Post.scheduled_at))
+    return [i for i in session.exec(query).all() if i is not None]
+
+
+def claim_reminder(
+    session: Session, *, post_id: int, now: datetime, within: timedelta = REMIND_WITHIN
+) -> Reminder | None:
+    """Mark one post reminded and say whom to ask; None if another worker has it or did it.
+
+    The caller commits, then sends: a reminder is sent at most once.
+    """
+    query = (
+        select(Post)
+        .where(Post.id == post_id, _due(now, within))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    post = session.exec(query).first()
+    if post is None:
+        return None
+    assert post.id is not None and post.scheduled_at is not None
     pmap = current_map(session)
+    account = account_of(session, post)
+    status = quorum(session, post, pmap)
+    authors = {p.email for p in _people(session, authors_of(session, post))}
+    asked = [
+        email
+        for email in pmap.holders(Action.APPROVE, account.handle)
+        if email not in authors and email not in status.approvers
+    ]
+    missing = status.required - len(status.approvers)
+    post.reminded_at = now
+    session.add(post)
+    audit.record(
+        session,
+        actor=SYSTEM,
+        action="post.reminder",
+        subject=f"post:{post.id}",
+        at=now,
+        details={"asked": asked, "missing": missing},
+    )
+    return Reminder(post.id, account.handle, asked, missing, post.scheduled_at)
+
+
+def due_reminders(
+    engine: Engine, *, now: datetime, within: timedelta = REMIND_WITHIN
+) -> list[Reminder]:
+    """Claim every reminder now due, one post per transaction."""
+    with session_scope(engine, read_only=True) as session:
+        candidates = posts_to_remind(session, now=now, within=within)
     reminders: list[Reminder] = []
-    for post in posts:
-        assert post.id is not None and post.scheduled_at is not None
-        account = account_of(session, post)
-        status = quorum(session, post, pmap)
-        authors = {p.email for p in _people(session, authors_of(session, post))}
-        asked = [
-            email
-            for email in pmap.holders(Action.APPROVE, account.handle)
-            if email not in authors and email not in status.approvers
-        ]
-        missing = status.required - len(status.approvers)
-        post.reminded_at = now
-        session.add(post)
-        audit.record(
-            session,
-            actor=SYSTEM,
-            action="post.reminder",
-            subject=f"post:{post.id}",
-            at=now,
-            details={"asked": asked, "missing": missing},
-        )
-        reminders.append(Reminder(post.id, account.handle, asked, missing, post.scheduled_at))
+    for post_id in candidates:
+        with session_scope(engine) as session:
+            reminder = claim_reminder(session, post_id=post_id, now=now, within=within)
+        if reminder is not None:
+            reminders.append(reminder)
     return reminders
 
 

@@ -1,17 +1,18 @@
 """A post as everyone outside the core sees it: CLI tables, `--json`, the API, Slack previews."""
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
 from approvals.posts import account_of, current_revision, policy_report, revision_parts
 from approvals.review import quorum
 from approvals.schedule import show_local
+from approvals.strays import strays_of
 
 ACTIVE_STATES = frozenset(
     {
@@ -33,6 +34,15 @@ class PartView(BaseModel):
     x_post_id: str | None = None
 
 
+class StrayView(BaseModel):
+    """A copy that reached X from a worker that had lost its claim (never an id of record)."""
+
+    position: int
+    x_post_id: str
+    found_at: datetime
+    removed_at: datetime | None
+
+
 class PostView(BaseModel):
     id: int
     account: str
@@ -49,6 +59,7 @@ class PostView(BaseModel):
     approvals_lapsed: list[str]
     parts: list[PartView]
     sandbox: bool  # published by the sandbox publisher: it is not on X
+    strays: list[StrayView]
     findings: list[dict[str, Any]]  # policy findings on the current words, for approvers
     created_at: datetime
     updated_at: datetime
@@ -79,10 +90,32 @@ def post_view(session: Session, post: Post) -> PostView:
             for p in revision_parts(session, revision)
         ],
         sandbox=post.sandbox,
+        strays=[
+            StrayView(
+                position=s.position,
+                x_post_id=s.x_post_id,
+                found_at=s.found_at,
+                removed_at=s.removed_at,
+            )
+            for s in strays_of(session, post)
+        ],
         findings=[asdict(f) for f in policy_report(session, post).findings],
         created_at=post.created_at,
         updated_at=post.updated_at,
     )
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """One page of the pipeline, and how many posts there are in all: no limit is silent."""
+
+    posts: list[PostView]
+    total: int
+    offset: int
+
+    @property
+    def more(self) -> bool:
+        return self.offset + len(self.posts) < self.total
 
 
 def list_posts(
@@ -90,12 +123,15 @@ def list_posts(
     *,
     account: str | None = None,
     states: frozenset[PostState] = ACTIVE_STATES,
-    limit: int = 200,
-) -> list[PostView]:
+    limit: int | None = 200,
+    offset: int = 0,
+) -> PostPage:
     """Posts in the pipeline, soonest first; unscheduled ones after the scheduled."""
     query = select(Post).where(col(Post.state).in_(states))
     if account is not None:
         key = account.strip().lstrip("@").lower()
         query = query.join(Account, Account.id == Post.account_id).where(Account.key == key)  # type: ignore[arg-type]
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     query = query.order_by(col(Post.scheduled_at).is_(None), col(Post.scheduled_at), col(Post.id))
-    return [post_view(session, post) for post in session.exec(query.limit(limit)).all()]
+    rows = session.exec(query.offset(offset).limit(limit)).all()
+    return PostPage([post_view(session, post) for post in rows], total, offset)

@@ -5,19 +5,17 @@ concurrently (bounded by `concurrency`), one post at a time per account so an ac
 posts and a thread's parts go out in order. Claims live in the database, so any number of
 worker processes can run this side by side.
 
-Exactly once rests on three things: a claim is taken under the account's row lock; each
-part's X id is committed the moment it comes back; and a post whose last call had no
-certain outcome (a timeout, a server error, a crashed worker) is looked up on the
-account's timeline before anything is sent again.
+Exactly once rests on four things: a claim is taken under the account's row lock; each
+part's X id is committed the moment it comes back; a post whose last call had no certain
+outcome (a timeout, a server error, a crashed worker, an error nobody foresaw) is looked up
+on the account's timeline before anything is sent again (`bot.reconcile`); and every claim
+carries a fencing token, checked before each call and with each record, so a worker frozen
+past its lease sends nothing more once it wakes (`bot.leases`, `bot.stray_copies`).
 """
 
 import logging
 import random
-import re
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -28,7 +26,7 @@ from approvals.db import session_scope
 from approvals.errors import PressgateError
 from approvals.models import MediaAsset, Person
 from approvals.notify import Notifier
-from approvals.outcomes import LostClaim, Reconciled
+from approvals.outcomes import IdTaken, LostClaim
 from approvals.posts import account_of
 from approvals.publisher import (
     OutcomeUnknown,
@@ -36,52 +34,24 @@ from approvals.publisher import (
     OutgoingPart,
     RateLimited,
     Rejected,
-    TimelinePost,
     XError,
     XPublisher,
 )
 from approvals.publishing import Claim, accounts_with_work, claim_next
+from bot.jobs import DispatchPolicy, Job, PartJob
+from bot.leases import LeaseKeeper
 from bot.publishers import PublisherFor
+from bot.reconcile import CLOCK_SKEW, match_parts
+from bot.recorder import Recorder
+from bot.stray_copies import StrayCopies
+
+__all__ = ["DispatchPolicy", "Dispatcher"]
 
 log = logging.getLogger("pressgate.dispatcher")
-CLOCK_SKEW = timedelta(minutes=2)
-_URL = re.compile(r"https?://\S+")
-
-
-@dataclass(frozen=True)
-class DispatchPolicy:
-    """Timings; production defaults come from Settings, tests shrink them."""
-
-    concurrency: int = 4
-    lease: timedelta = timedelta(minutes=5)
-    settle_after: timedelta = timedelta(seconds=30)
-    retry_base: timedelta = timedelta(seconds=5)
-    retry_max: timedelta = timedelta(minutes=15)
-    max_attempts: int = 8
-
-
-@dataclass(frozen=True)
-class PartJob:
-    id: int
-    position: int
-    x_post_id: str | None
-    outgoing: OutgoingPart
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything needed to publish one claimed post, read before any call to X."""
-
-    post_id: int
-    author: str
-    account: str
-    parts: list[PartJob]
-    reconcile: bool
-    attempts: int
-    started_at: datetime
-    previous_worker: str | None
-    publisher: XPublisher | None
-    refusal: str | None  # no publisher could be made (account not connected)
+DUPLICATE_ADVICE = (
+    "X does not take the same words twice on one account: change the wording (for example, "
+    "add the date or the time) and submit it again"
+)
 
 
 class Dispatcher:
@@ -99,16 +69,29 @@ class Dispatcher:
         self.engine, self.publishers, self.clock = engine, publishers, clock
         self.worker, self.notifier = worker, notifier
         self.policy = policy or DispatchPolicy()
-        self.rng = rng or random.Random()
+        self.record = Recorder(
+            engine=engine,
+            clock=clock,
+            worker=worker,
+            notifier=notifier,
+            policy=self.policy,
+            rng=rng or random.Random(),
+        )
+        self.leases = LeaseKeeper(engine=engine, clock=clock, lease=self.policy.lease)
+        self.strays = StrayCopies(engine=engine, publishers=publishers, clock=clock, worker=worker)
 
     def run_once(self) -> int:
         """One pass over every account with work; returns how many posts were handled."""
+        self.strays.remove_pending()
         with session_scope(self.engine, read_only=True) as session:
             accounts = accounts_with_work(session, now=self.clock.now())
         if not accounts:
             return 0
         workers = min(self.policy.concurrency, len(accounts))
-        with ThreadPoolExecutor(workers, thread_name_prefix="dispatch") as pool:
+        with (
+            self.leases.running(),
+            ThreadPoolExecutor(workers, thread_name_prefix="dispatch") as pool,
+        ):
             return sum(pool.map(self._drain, accounts))
 
     def _drain(self, account_id: int) -> int:
@@ -122,14 +105,18 @@ class Dispatcher:
             if job is None:
                 return handled
             handled += 1
+            self.leases.hold(job.post_id, job.token)
             try:
                 self._run(job)
             except LostClaim as error:
                 log.warning("%s", error)
                 return handled
-            except Exception:  # one bad post must not stop the worker; its lease expires
+            except Exception as error:  # one bad post must not stop the worker, nor its account
                 log.exception("post %s: unexpected error while publishing", job.post_id)
+                self.record.unexpected(job, error)
                 return handled
+            finally:
+                self.leases.release(job.post_id)
 
     # --- claiming ------------------------------------------------------------------------
     def _claim(self, account_id: int) -> Job | None:
@@ -167,6 +154,7 @@ class Dispatcher:
         ]
         return Job(
             post_id=post.id,
+            token=claim.token,
             author=author.email if author else "?",
             account=account.handle,
             parts=parts,
@@ -181,20 +169,21 @@ class Dispatcher:
     # --- publishing ----------------------------------------------------------------------
     def _run(self, job: Job) -> None:
         if job.publisher is None:
-            self._fail(job, job.refusal or "no publisher for this account")
+            self.record.fail(job, job.refusal or "no publisher for this account", counts=False)
             return
         done = {p.position: p.x_post_id for p in job.parts if p.x_post_id is not None}
         if job.reconcile:
             try:
                 found = self._reconcile(job, job.publisher, done)
             except XError as error:
-                self._unknown(job, f"reconcile failed: {error}")
+                self.record.unknown(job, f"reconcile failed: {error}", counts=False)
                 return
             done.update(found)
             if len(done) < len(job.parts):
-                self._retry(job, "not found on X after an uncertain attempt", retry_at=None)
+                reason = "not found on X after an uncertain attempt"
+                self.record.retry(job, reason, retry_at=None, counts=False)
                 return
-            self._published(job, job.publisher, via="reconcile")
+            self.record.published(job, sandbox=job.publisher.sandbox, via="reconcile")
             return
         self._send(job, job.publisher, done)
 
@@ -203,171 +192,79 @@ class Dispatcher:
         for part in job.parts:
             if part.position in done:
                 continue
+            self.record.renew(job)  # taken over while this worker was frozen: send no more
             try:
                 x_id = publisher.create_post(part.outgoing, reply_to=previous)
             except RateLimited as error:
-                self._retry(job, str(error), retry_at=error.retry_at)
+                self.record.retry(job, str(error), retry_at=error.retry_at, counts=True)
                 return
             except Rejected as error:
                 if error.duplicate:
                     self._settle_duplicate(job, publisher, done, str(error))
                 else:
-                    self._fail(job, str(error))
+                    self.record.fail(job, str(error))
                 return
             except OutcomeUnknown as error:
-                self._unknown(job, str(error))
+                self.record.unknown(job, str(error), counts=error.status is not None)
                 return
-            self._record_part(job, part, x_id)
+            self._keep(job, publisher, part, x_id)
             done[part.position] = previous = x_id
-        self._published(job, publisher, via="x" if not publisher.sandbox else "sandbox")
+        via = "sandbox" if publisher.sandbox else "x"
+        self.record.published(job, sandbox=publisher.sandbox, via=via)
+
+    def _keep(self, job: Job, publisher: XPublisher, part: PartJob, x_id: str) -> None:
+        """Record a part X just took; if the claim was lost meanwhile, the copy is a stray."""
+        try:
+            self.record.part(job, part, x_id)
+        except LostClaim:
+            self.strays.found(
+                post_id=job.post_id, position=part.position, x_id=x_id, publisher=publisher
+            )
+            raise
 
     def _settle_duplicate(
         self, job: Job, publisher: XPublisher, done: dict[int, str], error: str
     ) -> None:
-        """X says these words are already out: if that is our own earlier attempt, it counts."""
+        """X says these words are already out: if that is our own earlier attempt, it counts.
+
+        Only a post created since this one's first attempt and owned by no other pressgate
+        post can be ours. Anything else is an earlier post with the same words, and X will
+        not take them again: the author has to change them.
+        """
         try:
             found = self._reconcile(job, publisher, done)
         except XError:
-            self._unknown(job, error)
+            self.record.unknown(job, error, counts=False)
             return
         done.update(found)
         if len(done) == len(job.parts):
-            self._published(job, publisher, via="reconcile")
+            self.record.published(job, sandbox=publisher.sandbox, via="reconcile")
         elif found:
             self._send(job, publisher, done)
+        elif self.strays.pending_for(job.post_id):
+            reason = "a stray copy of these words is being removed from X"
+            self.record.retry(job, reason, retry_at=None, counts=False)
         else:
-            self._fail(job, error + " (an earlier post of the account has the same words)")
+            said = f"X refused the words: a post on {job.account} already has them ({error})"
+            self.record.fail(job, f"{said}. {DUPLICATE_ADVICE}.")
 
     def _reconcile(self, job: Job, publisher: XPublisher, done: dict[int, str]) -> dict[int, str]:
         """Find the parts not yet recorded on the account's timeline since the first attempt."""
         since = job.started_at - CLOCK_SKEW
-        timeline = sorted(publisher.recent_posts(since=since), key=_order)
-        taken = {v for v in done.values() if v}
+        timeline = publisher.recent_posts(since=since)
+        with session_scope(self.engine, read_only=True) as session:
+            taken = outcomes.taken_ids(session, [t.id for t in timeline])
+        missing = [(p.position, p.outgoing.text) for p in job.parts if p.position not in done]
+        by_position = {p.position: p for p in job.parts}
         found: dict[int, str] = {}
-        after = max((_order_of(v) for v in taken), default=(0, ""))
-        for part in job.parts:
-            if part.position in done:
-                continue
-            match = next(
-                (
-                    t
-                    for t in timeline
-                    if t.id not in taken
-                    and _order(t) > after
-                    and same_words(t.text, part.outgoing.text)
-                ),
-                None,
-            )
-            if match is None:
-                break  # parts go out in order: nothing after a missing one can be out
-            found[part.position] = match.id
-            taken.add(match.id)
-            after = _order(match)
-            self._record_part(job, part, match.id)
-        with session_scope(self.engine) as session:
-            outcomes.record_reconcile(
-                session,
-                post_id=job.post_id,
-                worker=self.worker,
-                now=self.clock.now(),
-                result=Reconciled(found, since),
-                previous=job.previous_worker,
-            )
+        for position, x_id in match_parts(missing, done.values(), timeline, exclude=taken).items():
+            try:
+                self.record.part(job, by_position[position], x_id)
+            except IdTaken:  # became a stray, or another post's, since the timeline was read
+                break
+            found[position] = x_id
+        self.record.reconciled(job, found, since)
         return found
-
-    # --- recording -----------------------------------------------------------------------
-    def _record_part(self, job: Job, part: PartJob, x_id: str) -> None:
-        with session_scope(self.engine) as session:
-            outcomes.record_part(
-                session,
-                post_id=job.post_id,
-                part_id=part.id,
-                x_post_id=x_id,
-                worker=self.worker,
-                now=self.clock.now(),
-                lease=self.policy.lease,
-            )
-
-    def _published(self, job: Job, publisher: XPublisher, *, via: str) -> None:
-        with session_scope(self.engine) as session:
-            outcomes.mark_published(
-                session,
-                post_id=job.post_id,
-                worker=self.worker,
-                now=self.clock.now(),
-                sandbox=publisher.sandbox,
-                via=via,
-            )
-        where = "the sandbox (not X)" if publisher.sandbox else f"X as {job.account}"
-        log.info("post %s published to %s", job.post_id, where)
-        self.notifier.post_event(
-            post_id=job.post_id, author=job.author, event="published", message=f"on {where}"
-        )
-
-    def _retry(self, job: Job, error: str, *, retry_at: datetime | None) -> None:
-        if job.attempts >= self.policy.max_attempts:
-            self._fail(job, f"{error}; gave up after {job.attempts} attempts")
-            return
-        now = self.clock.now()
-        when = max(retry_at or now, now + self._backoff(job.attempts))
-        with session_scope(self.engine) as session:
-            outcomes.mark_retry(
-                session,
-                post_id=job.post_id,
-                worker=self.worker,
-                now=now,
-                retry_at=when,
-                error=error,
-            )
-        log.info("post %s: %s; retry at %s", job.post_id, error, when.isoformat())
-
-    def _unknown(self, job: Job, error: str) -> None:
-        with session_scope(self.engine) as session:
-            outcomes.mark_unknown(
-                session,
-                post_id=job.post_id,
-                worker=self.worker,
-                now=self.clock.now(),
-                settle_after=self.policy.settle_after,
-                error=error,
-            )
-        log.warning("post %s: outcome unknown (%s); will reconcile", job.post_id, error)
-
-    def _fail(self, job: Job, error: str) -> None:
-        with session_scope(self.engine) as session:
-            outcomes.mark_failed(
-                session, post_id=job.post_id, worker=self.worker, now=self.clock.now(), error=error
-            )
-        log.warning("post %s failed: %s", job.post_id, error)
-        self.notifier.post_event(
-            post_id=job.post_id, author=job.author, event="failed", message=error
-        )
-
-    def _backoff(self, attempt: int) -> timedelta:
-        """Exponential, capped, with jitter so retries from many posts do not arrive together."""
-        growth: int = 2 ** max(attempt - 1, 0)
-        ceiling: timedelta = min(self.policy.retry_max, self.policy.retry_base * growth)
-        return ceiling * self.rng.uniform(0.5, 1.0)
-
-
-def same_words(ours: str, theirs: str) -> bool:
-    """X rewrites links to t.co and may trim: compare the words with links set aside."""
-
-    def norm(text: str) -> str:
-        text = unicodedata.normalize("NFC", _URL.sub("<link>", text))
-        return " ".join(text.split())
-
-    return norm(ours) == norm(theirs)
-
-
-def _order_of(x_id: str) -> tuple[int, str]:
-    """X ids grow with time; compare them as numbers (sandbox ids by their number)."""
-    digits = x_id.rsplit("-", 1)[-1]
-    return (int(digits), x_id) if digits.isdigit() else (0, x_id)
-
-
-def _order(post: TimelinePost) -> tuple[int, str]:
-    return _order_of(post.id)
 
 
 def _media(session: Session, refs: list[dict[str, object]]) -> list[OutgoingMedia]:

@@ -2,6 +2,9 @@
 
 tweepy, requests-oauthlib and oauthlib write request headers (bearer tokens, OAuth
 signatures) at DEBUG, so they are held at WARNING whatever level the operator asks for.
+APScheduler's executor says "Running job" and "executed successfully" at INFO for every
+beat (four lines a second in a busy worker): it is held at WARNING unless DEBUG is asked
+for, so an idle `pressgate run` is quiet.
 """
 
 import logging
@@ -17,3 +20,5 @@ def configure_logging(level: str) -> None:
     )
     for name in NOISY_WITH_SECRETS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    chatty = logging.getLogger("apscheduler.executors")
+    chatty.setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)

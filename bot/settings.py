@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     retry_base: float = Field(5.0, gt=0)
     retry_max: float = Field(900.0, gt=0)
     max_attempts: int = Field(8, ge=1)
+    remind_interval: float = Field(60.0, gt=0, description="Seconds between reminder runs.")
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"

@@ -19,7 +19,8 @@ from approvals.db import session_scope
 from approvals.notify import LogNotifier, Notifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
-from bot.dispatcher import Dispatcher, DispatchPolicy
+from bot.dispatcher import Dispatcher
+from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory
 from bot.settings import Settings
 
@@ -54,6 +55,7 @@ class Worker:
         self.engine = engine
         self.notifier = notifier or LogNotifier()
         self.interval = settings.dispatch_interval
+        self.remind_interval = settings.remind_interval
         self.dispatcher = Dispatcher(
             engine=engine,
             publishers=publisher_factory(settings, engine, self.clock),
@@ -75,7 +77,12 @@ class Worker:
             next_run_time=self.clock.now(),
         )
         self.scheduler.add_job(
-            self.remind, "interval", minutes=1, id="reminders", max_instances=1, coalesce=True
+            self.remind,
+            "interval",
+            seconds=self.remind_interval,
+            id="reminders",
+            max_instances=1,
+            coalesce=True,
         )
         self.scheduler.start()
         log.info("worker %s started (beat every %ss)", self.dispatcher.worker, self.interval)
@@ -107,8 +114,7 @@ class Worker:
 
     def remind(self) -> None:
         try:
-            with session_scope(self.engine) as session:
-                reminders = due_reminders(session, now=self.clock.now())
+            reminders = due_reminders(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval reminders failed")
             return

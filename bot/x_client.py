@@ -152,7 +152,7 @@ class XClient:
                 _message(error), datetime.fromtimestamp(reset, UTC) if reset else None
             ) from None
         except tweepy.TwitterServerError as error:
-            raise OutcomeUnknown(_message(error)) from None
+            raise OutcomeUnknown(_message(error), status=error.response.status_code) from None
         except tweepy.HTTPException as error:
             duplicate = any(DUPLICATE in m for m in error.api_messages)
             status = error.response.status_code

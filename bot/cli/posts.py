@@ -19,7 +19,7 @@ from approvals.post_templates import split_thread
 from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
 from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
-from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
+from bot.cli.common import AsOpt, JsonOpt, app_of, console, err_console, fail, print_json
 from bot.cli.templates import VarOpt, parse_vars
 
 PostArg = Annotated[int, typer.Argument(help="Post id (see `pressgate queue`).")]
@@ -113,6 +113,12 @@ def _render(view: PostView, json_out: bool, headline: str) -> None:
         console.print("  SANDBOX: published by the sandbox publisher; it is not on X")
     if view.state_reason:
         console.print(f"  reason: {view.state_reason}", highlight=False, markup=False)
+    for stray in view.strays:
+        gone = "removed from X" if stray.removed_at else "still on X, being removed"
+        console.print(
+            f"  stray copy of part {stray.position + 1}: {stray.x_post_id} ({gone})",
+            highlight=False,
+        )
     for part in view.parts:
         prefix = f"  [{part.position + 1}/{len(view.parts)}] " if len(view.parts) > 1 else "  "
         console.print(prefix + part.text, highlight=False, markup=False)
@@ -325,15 +331,36 @@ def queue(
         list[PostState] | None,
         typer.Option("--state", "-s", help="Only these states (repeatable)."),
     ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Posts to show at most; 0 shows them all.")
+    ] = 200,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
     json_out: JsonOpt = False,
 ) -> None:
-    """The posts in the pipeline, soonest first, with times in each account's zone."""
+    """The posts in the pipeline, soonest first, with times in each account's zone.
+
+    A page says when more posts follow (on standard error, so `--json` stays one document).
+    """
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         if account is not None:
             get_account(session, account)
-        views = list_posts(
-            session, account=account, states=frozenset(state) if state else ACTIVE_STATES
+        page = list_posts(
+            session,
+            account=account,
+            states=frozenset(state) if state else ACTIVE_STATES,
+            limit=limit or None,
+            offset=offset,
+        )
+    views = page.posts
+    if page.more:
+        last = offset + len(views)
+        err_console.print(
+            f"showing posts {offset + 1}-{last} of {page.total}; "
+            f"for the next ones: --offset {last} (or --limit 0 for all)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
     if json_out:
         print_json(views)

@@ -13,7 +13,8 @@ from approvals.credentials import XTokens, connect
 from approvals.db import session_scope
 from approvals.map_store import get_person
 from approvals.models import AuditEntry, Post
-from bot.dispatcher import Dispatcher, DispatchPolicy
+from bot.dispatcher import Dispatcher
+from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory
 from bot.settings import Settings
 from tests.factories import Org, small_config

@@ -2,6 +2,7 @@
 withdraw, schedule, show, queue. Exit status 1 is a rule's refusal, 2 is bad input."""
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,17 @@ def test_a_personal_account_can_never_be_connected_to_x(cli: Cli) -> None:
     )
     assert result.exit_code == 1
     assert "can never be connected" in result.stderr
+
+
+def test_a_queue_longer_than_one_page_says_so_and_pages(cli: Cli) -> None:
+    ids = [
+        drafted(cli, "--text", f"Post {n}", "--at", f"2026-12-0{n} 10:00")["id"] for n in (1, 2, 3)
+    ]
+    first = cli.ok("queue", "--limit", "2", "--json")
+    assert [p["id"] for p in json.loads(first.stdout)] == ids[:2]
+    assert "showing posts 1-2 of 3; for the next ones: --offset 2" in first.stderr
+    rest = cli.ok("queue", "--limit", "2", "--offset", "2", "--json")
+    assert [p["id"] for p in json.loads(rest.stdout)] == ids[2:]
+    assert rest.stderr == ""
+    assert [p["id"] for p in cli.json("queue", "--limit", "0")] == ids
+    assert "of 3" in cli.ok("queue", "--limit", "1").stderr

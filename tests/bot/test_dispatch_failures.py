@@ -96,7 +96,7 @@ def test_a_thread_left_half_sent_by_a_dead_worker_is_finished_without_repeats(
             post_id=post.id or 0,
             part_id=parts[0][0] or 0,
             x_post_id=first,
-            worker="doomed",
+            token=claim.token,
             now=world.clock.now(),
             lease=timedelta(minutes=5),
         )
@@ -181,10 +181,8 @@ def test_a_post_due_within_the_hour_and_short_of_approvals_reminds_its_approvers
     post = world.org.submitted("Due soon", account="@DeptNews", scheduled_in=timedelta(minutes=40))
     world.org.approve(post, "bob@example.org")
     world.org.session.commit()
-    with session_scope(world.engine) as session:
-        (reminder,) = due_reminders(session, now=world.clock.now())
+    (reminder,) = due_reminders(world.engine, now=world.clock.now())
     assert reminder.post_id == post.id
     assert reminder.missing == 1
     assert reminder.approvers == ["carol@example.org", "dana@example.org"]
-    with session_scope(world.engine) as session:
-        assert due_reminders(session, now=world.clock.now()) == [], "only once"
+    assert due_reminders(world.engine, now=world.clock.now()) == [], "only once"

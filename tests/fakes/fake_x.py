@@ -30,10 +30,19 @@ from typing import Any
 
 from tests.fakes.fake_x_api import DUPLICATE as DUPLICATE
 from tests.fakes.fake_x_api import XApi
-from tests.fakes.fake_x_http import Fault, Server, Wire
+from tests.fakes.fake_x_http import Fault, Hold, Server, Wire
 
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids count milliseconds from here
-FAULT_KINDS = ("429", "429_no_reset", "500", "503", "timeout_before", "timeout_after", "reset")
+FAULT_KINDS = (
+    "429",
+    "429_no_reset",
+    "500",
+    "503",
+    "timeout_before",
+    "timeout_after",
+    "reset",
+    "no_data",
+)
 METRICS = (
     "retweet_count",
     "reply_count",
@@ -103,6 +112,9 @@ class FakeX(XApi, Wire):
         self.latency = 0.0  # seconds added to POST /2/tweets (the real API takes ~0.3 s)
         self.timeout_sleep = 2.0  # how long "timeout_*" faults hold the connection
         self.enforce_rate_limits = False  # True: answer 429 past the documented limits
+        # X refuses a post whose words the account already has live; whether it always does
+        # is not documented, so tests try both.
+        self.duplicate_check = True
         self._port = port
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
@@ -115,6 +127,7 @@ class FakeX(XApi, Wire):
         self._media: dict[str, MediaRecord] = {}
         self._requests: list[RequestRecord] = []
         self._faults: list[Fault] = []
+        self._holds: list[Hold] = []
         self._chaos: tuple[float, list[str], random.Random] | None = None
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._used_ids: set[int] = set()
@@ -216,6 +229,14 @@ class FakeX(XApi, Wire):
             raise ValueError(f"unknown fault {kind!r}; known: {FAULT_KINDS}")
         with self._lock:
             self._faults.append(Fault(method.upper(), path_prefix, kind, times, reset_in))
+
+    def hold(self, method: str, path_prefix: str, *, text: str | None = None) -> Hold:
+        """Hold matching requests (for a create, only those whose text contains `text`) until
+        the test lets each through or drops it: see `Hold`."""
+        hold = Hold(method.upper(), path_prefix, text)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
 
     def chaos(self, rate: float, kinds: Sequence[str], seed: int = 0) -> None:
         """Each POST /2/tweets fails with probability `rate` as one of `kinds` (0 turns off).

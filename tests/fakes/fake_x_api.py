@@ -92,6 +92,7 @@ class XApi:
     _media: dict[str, MediaRecord]
     _windows: dict[tuple[str, str], tuple[float, int]]
     _routes: list[_Route]
+    duplicate_check: bool
     _new_post: Callable[[str, str, str | None, list[str], datetime], PostRecord]
     _new_media: Callable[[str, int, str, str, str], MediaRecord]
 
@@ -233,9 +234,13 @@ class XApi:
                         "media.media_ids",
                         media_id,
                     )
-        if text and any(
-            p.author_id == user.id and p.text == text and not p.deleted
-            for p in self._posts.values()
+        if (
+            text
+            and self.duplicate_check
+            and any(
+                p.author_id == user.id and p.text == text and not p.deleted
+                for p in self._posts.values()
+            )
         ):
             return problem(403, "Forbidden", DUPLICATE)
         post = self._new_post(

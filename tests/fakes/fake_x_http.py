@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import queue
 import random
 import re
 import socket
@@ -46,6 +47,64 @@ class Fault:
     kind: str
     times: int
     reset_in: float
+
+
+class HeldRequest:
+    """One request a `Hold` stopped on the wire; the test lets it through or drops it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text  # the post's text, for a create
+        self._decided = threading.Event()
+        self.dropped = False
+
+    def let_through(self) -> None:
+        self._decided.set()
+
+    def drop(self) -> None:
+        """Close the connection without creating anything (the request never reached X)."""
+        self.dropped = True
+        self._decided.set()
+
+    def wait(self, stopping: threading.Event) -> None:
+        while not self._decided.wait(0.05):
+            if stopping.is_set():
+                self.dropped = True
+                return
+
+
+class Hold:
+    """Set by `FakeX.hold`: matching requests wait on the wire until the test decides.
+
+    Why: to freeze or kill a worker at an exact moment of a publish (mid-call, between the
+    parts of a thread) the test must know the call is in flight, and choose whether X then
+    acts on it. Works across processes, since the workers reach the fake over loopback.
+    """
+
+    def __init__(self, method: str, path_prefix: str, text: str | None) -> None:
+        self.method, self.path_prefix, self.text = method, path_prefix, text
+        self.active = True
+        self.arrivals: queue.Queue[HeldRequest] = queue.Queue()
+
+    def matches(self, method: str, path: str, body: bytes) -> HeldRequest | None:
+        if not self.active or method != self.method or not path.startswith(self.path_prefix):
+            return None
+        try:
+            text = json.loads(body).get("text")
+        except (ValueError, AttributeError):
+            text = None
+        if self.text is not None and (not isinstance(text, str) or self.text not in text):
+            return None
+        held = HeldRequest(text if isinstance(text, str) else None)
+        self.arrivals.put(held)
+        return held
+
+    def next(self, timeout: float = 10.0) -> HeldRequest:
+        """The next request held (waits for it to arrive)."""
+        return self.arrivals.get(timeout=timeout)
+
+    def stop(self) -> None:
+        """Hold no more requests (those already held still wait for a decision)."""
+        self.active = False
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank") -> Reply:
@@ -154,6 +213,7 @@ class Wire:
     _lock: threading.RLock
     _stopping: threading.Event
     _faults: list[Fault]
+    _holds: list[Hold]
     _chaos: tuple[float, list[str], random.Random] | None
     _server_errors: list[str]
     _authenticate: Callable[[Message], tuple[FakeUser | None, str]]
@@ -163,6 +223,14 @@ class Wire:
     def _serve(self, h: Handler) -> None:
         url = urlsplit(h.path)
         body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        held = self._take_hold(h.command, url.path, body)
+        if held is not None:
+            held.wait(self._stopping)
+            if held.dropped:
+                with self._lock:
+                    self._new_request(h.command, url.path, url.query, None, "held_dropped", None)
+                h.drop(hard=True)
+                return
         kind, reset_in = self._take_fault(h.command, url.path)
         if h.command == "POST" and url.path == "/2/tweets" and self.latency > 0:
             self._stopping.wait(self.latency)
@@ -175,6 +243,8 @@ class Wire:
             reply = None
         elif kind in ("429", "429_no_reset", "500", "503"):
             reply = fault_reply(kind, reset_in)
+        elif kind == "no_data":  # a success status with no post in it; nothing is created
+            reply = Reply(201, {})
         else:
             try:
                 reply, user_id = self._handle(h.command, url.path, url.query, h.headers, body)
@@ -192,6 +262,14 @@ class Wire:
             h.drop(hard=kind == "reset")
         else:
             h.reply(reply)
+
+    def _take_hold(self, method: str, path: str, body: bytes) -> HeldRequest | None:
+        with self._lock:
+            for hold in self._holds:
+                held = hold.matches(method, path, body)
+                if held is not None:
+                    return held
+        return None
 
     def _take_fault(self, method: str, path: str) -> tuple[str | None, float]:
         with self._lock:

@@ -4,9 +4,11 @@
 class RecordingNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[str, int, str]] = []
+        self.messages: list[tuple[int, str, str]] = []  # (post id, event, message)
 
     def post_event(self, *, post_id: int, author: str, event: str, message: str) -> None:
         self.sent.append((author, post_id, event))
+        self.messages.append((post_id, event, message))
 
     def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
         for approver in approvers:

@@ -558,3 +558,60 @@ def test_runs_standalone_as_a_subprocess(tmp_path: Path) -> None:
     assert [(p["text"], p["author_id"]) for p in saved["posts"]] == [
         ("From another process", user["id"])
     ]
+
+
+def test_the_duplicate_check_can_be_turned_off(fake_x: FakeX, x_client: ClientFactory) -> None:
+    """Whether X always refuses repeated words is not documented: tests try both ways."""
+    fake_x.duplicate_check = False
+    client = x_client(fake_x.add_user("pressoffice"))
+    client.create_tweet(text="Same words")
+    client.create_tweet(text="Same words")
+    assert fake_x.posts_by_text() == Counter({"Same words": 2})
+
+
+def test_a_held_create_waits_until_the_test_decides(fake_x: FakeX, x_client: ClientFactory) -> None:
+    client = x_client(fake_x.add_user("pressoffice"))
+    hold = fake_x.hold("POST", "/2/tweets", text="part 2")
+    client.create_tweet(text="part 1 goes straight through")
+    answers: list[str] = []
+    caller = threading.Thread(
+        target=lambda: answers.append(client.create_tweet(text="part 2").data["id"])
+    )
+    caller.start()
+    held = hold.next(timeout=5)
+    assert held.text == "part 2"
+    time.sleep(0.2)
+    assert answers == [] and fake_x.posts_by_text()["part 2"] == 0, "held: not created yet"
+    held.let_through()
+    caller.join(timeout=5)
+    assert len(answers) == 1 and fake_x.posts_by_text()["part 2"] == 1
+
+
+def test_a_dropped_held_create_creates_nothing(fake_x: FakeX, x_client: ClientFactory) -> None:
+    client = x_client(fake_x.add_user("pressoffice"))
+    hold = fake_x.hold("POST", "/2/tweets")
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.create_tweet(text="never arrives")
+        except BaseException as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    hold.next(timeout=5).drop()
+    caller.join(timeout=5)
+    assert len(errors) == 1 and isinstance(errors[0], requests.ConnectionError)
+    assert fake_x.posts == []
+    assert fake_x.requests[-1].fault == "held_dropped"
+
+
+def test_a_create_answered_without_data_creates_nothing_and_tweepy_cannot_read_it(
+    fake_x: FakeX, x_client: ClientFactory
+) -> None:
+    client = x_client(fake_x.add_user("pressoffice"))
+    fake_x.fail_next("POST", "/2/tweets", "no_data")
+    response = client.create_tweet(text="odd answer")
+    assert response.data is None  # so `response.data["id"]` raises a TypeError
+    assert fake_x.posts == []
