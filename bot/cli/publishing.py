@@ -14,7 +14,7 @@ from approvals.models import Account, Post
 from approvals.publisher import XError
 from approvals.summary import post_view
 from approvals.takedown import takedown as takedown_post
-from bot.cli.common import AsOpt, JsonOpt, app_of, console, print_json
+from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
 from bot.publishers import publisher_factory, x_client
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
@@ -71,7 +71,7 @@ def resume(
 
 def takedown(
     ctx: typer.Context,
-    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    post_id: PostArg,
     actor: AsOpt,
     reason: Annotated[str, typer.Option(help="Why it comes down; kept in the audit log.")],
     json_out: JsonOpt = False,
