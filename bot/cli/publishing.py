@@ -132,11 +132,7 @@ def connect(
         target = get_account(session, account)
         if target.kind != "corporate":
             raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
-    if settings.secret_is_placeholder:
-        raise Refused(
-            "PRESSGATE_SECRET_KEY is unset or a placeholder; tokens are encrypted with it, "
-            "so set a long random value first"
-        )
+    settings.require_real_secret()  # the tokens are encrypted with it
     tokens = _read_tokens(kind, tokens_from)
     client = x_client(settings, tokens, x_user_id="")
     try:
