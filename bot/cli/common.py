@@ -23,7 +23,7 @@ import typer
 from alembic.util import CommandError
 from pydantic import BaseModel
 from rich.console import Console
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session
 from typer._click import Context
@@ -67,8 +67,8 @@ class App:
     def engine(self) -> Engine:
         """The database; a SQLite file must already exist (only `init` and `demo` make one,
         so a mistyped path is an error, not a new empty database)."""
-        path = self._sqlite_file()
-        if path is not None and not path.exists():
+        path = self.missing_sqlite_file()
+        if path is not None:
             raise InvalidInput(
                 f"no database at {path} (PRESSGATE_DATABASE_URL): create it with "
                 "`pressgate init`, or correct the path"
@@ -82,15 +82,17 @@ class App:
 
     def create_database(self) -> None:
         """Make the SQLite file if it is missing, 0600 in 0700 directories (`init`, `demo`)."""
-        path = self._sqlite_file()
+        path = self.missing_sqlite_file()
         if path is not None:
             create_private_file(path)
 
-    def _sqlite_file(self) -> Path | None:
+    def missing_sqlite_file(self) -> Path | None:
+        """The SQLite file the database URL names, if it is not there."""
         try:
-            return sqlite_file(self.settings.database_url)
+            path = sqlite_file(self.settings.database_url)
         except ArgumentError:
             raise InvalidInput(BAD_DATABASE_URL) from None
+        return path if path is not None and not path.exists() else None
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
@@ -224,8 +226,8 @@ def _explain_database(error: DBAPIError, settings: Settings | None) -> tuple[str
         )
     if code in ("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM"):
         return (
-            f"cannot open {url.database if url else where} for writing ({message}): check the "
-            "file, its directory and their permissions",
+            f"cannot use the SQLite database {url.database if url else where} ({message}): "
+            "check the file, its directory and their permissions",
             2,
         )
     if code == "42P01" or message.startswith("no such table"):
@@ -245,26 +247,27 @@ def _explain_database(error: DBAPIError, settings: Settings | None) -> tuple[str
     return None
 
 
-def _unreachable(url: Any, message: str) -> str:
+# libpq's words for a server that is not there (as opposed to one that says no).
+_SERVER_DOWN = (
+    "refused",
+    "timeout",
+    "timed out",
+    "no route",
+    "resolve",
+    "translate host",
+    "unreachable",
+    "no such file",
+)
+
+
+def _unreachable(url: URL, message: str) -> str:
     """The server, why the connection failed (libpq's reason, never the password)."""
     server = f"{url.host or 'localhost'}:{url.port or 5432}"
     first = message.splitlines()[0] if message else "no reason given"
     reason = first.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
     if url.password:
         reason = reason.replace(url.password, "***")
-    if any(
-        word in reason.lower()
-        for word in (
-            "refused",
-            "timeout",
-            "timed out",
-            "no route",
-            "resolve",
-            "translate host",
-            "unreachable",
-            "no such file",
-        )
-    ):
+    if any(word in reason.lower() for word in _SERVER_DOWN):
         return (
             f"PostgreSQL at {server} is down or unreachable ({reason}): start it, or correct "
             "the host and port in PRESSGATE_DATABASE_URL"
@@ -277,7 +280,8 @@ def _unreachable(url: Any, message: str) -> str:
 
 def refuse_undecodable(args: Sequence[str]) -> None:
     """Arguments arrive as bytes; Python keeps bytes that are not UTF-8 as lone surrogates,
-    which no database or hash accepts. Refuse them here, naming the option."""
+    which no database or hash accepts. Refuse them here, naming the option (file names too:
+    a path is recorded as text, in the audit log for one)."""
     for index, arg in enumerate(args):
         try:
             arg.encode("utf-8")
@@ -306,7 +310,12 @@ class PressgateGroup(TyperGroup):
         **extra: Any,
     ) -> Context:
         refuse_undecodable(args)
-        return super().make_context(info_name, args, parent, **extra)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as error:  # an option of `pressgate` itself
+            fail_usage(error, info_name or "pressgate")
 
     def invoke(self, ctx: Context) -> Any:
         previous = os.umask(PRIVATE_UMASK)
@@ -314,11 +323,8 @@ class PressgateGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, NoArgsIsHelpError):
             raise
-        except BadParameter as error:  # its message says what a good value is
-            fail(error.format_message(), error.exit_code)
         except UsageError as error:
-            where = error.ctx.command_path if error.ctx else "pressgate"
-            fail(f"{error.format_message()} (see `{where} --help`)", error.exit_code)
+            fail_usage(error, " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand])))
         except ClickException:
             raise
         except Exception as error:
@@ -326,3 +332,11 @@ class PressgateGroup(TyperGroup):
             fail_on(error, app.settings if app else None)
         finally:
             os.umask(previous)
+
+
+def fail_usage(error: UsageError, command: str) -> NoReturn:
+    """A mistyped command line, as one line; a bad value's message already says what fits."""
+    if isinstance(error, BadParameter):
+        fail(error.format_message(), error.exit_code)
+    where = error.ctx.command_path if error.ctx else command
+    fail(f"{error.format_message()} (see `{where} --help`)", error.exit_code)

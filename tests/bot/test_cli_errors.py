@@ -174,12 +174,13 @@ def test_run_does_not_create_a_database_either(cli: Cli, tmp_path: Path) -> None
 def test_audit_export_to_a_directory_leaves_no_file_at_all(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "exports"
     target.mkdir()
-    before = sorted(tmp_path.rglob("*"))
+    before, rows = sorted(tmp_path.rglob("*")), every_row(cli)
     result = cli("audit", "export", "-o", str(target))
     assert_one_line_error(result, 2, f"{target} is a directory", "name a file")
     result = cli("audit", "export", "-o", str(tmp_path / "no-such-dir" / "audit.jsonl"))
     assert_one_line_error(result, 2, "no-such-dir: No such directory")
     assert sorted(tmp_path.rglob("*")) == before, "a partial export was left behind"
+    assert every_row(cli) == rows
 
 
 def test_db_upgrade_to_an_unknown_revision_lists_the_known_ones(cli: Cli) -> None:
