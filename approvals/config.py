@@ -300,6 +300,10 @@ def parse_config(text: str, *, source: str = "<config>") -> PressgateConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(
+            [f"{source}: not valid TOML: arrays or tables nested too deeply to read"]
+        ) from None
     return config_from_dict(raw, source=source)
 
 

@@ -22,23 +22,37 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_BUSY_TIMEOUT_S = 30.0
+# Ids are INTEGER columns: 64 bits on SQLite but 32 on PostgreSQL, so no row of either can
+# have an id above this, and a larger one must be refused before it reaches a driver.
+MAX_ID = 2**31 - 1
 _READ_ONLY = "pressgate_read_only"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
+    """An engine for `url`; on SQLite a writer waits `busy_timeout` seconds for the lock.
+
+    Nothing is created here: SQLite makes a missing file on first connect, so callers that
+    must not create a database check `sqlite_file(url)` first.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
             **kwargs,
         )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -19,11 +19,17 @@ PublisherFor = Callable[[Session, Account], XPublisher]
 
 
 def publisher_factory(settings: Settings, engine: Engine, clock: Clock) -> PublisherFor:
-    """Sandbox under `demo` or without X app credentials; otherwise the account's tokens."""
+    """The sandbox when asked for (`PRESSGATE_SANDBOX=1`, or the demo); otherwise X through
+    the account's tokens. Without X app credentials and no sandbox asked for, it refuses:
+    a post must never be marked published when it did not reach X."""
+    settings.require_publisher()
+    sandbox = settings.publisher == "sandbox"
+    if not sandbox:
+        settings.require_real_secret()  # the tokens are encrypted with it
     secret = settings.secret_key.get_secret_value()
 
     def publisher_for(session: Session, account: Account) -> XPublisher:
-        if settings.demo or not settings.x_app_configured:
+        if sandbox:
             return SandboxPublisher(engine=engine, account_key=account.key, clock=clock)
         if account.kind != "corporate":
             raise Rejected(f"{account.handle} is not corporate; nothing is published to it")

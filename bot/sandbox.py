@@ -1,8 +1,8 @@
 """The sandbox publisher: records what would have been posted, and posts nothing.
 
-It is what `pressgate demo` uses, and what runs when no X app credentials are set. Its ids
-start with `sandbox-` and posts it publishes are flagged `sandbox`, so nobody mistakes them
-for real posts on X.
+It is what `pressgate demo` uses, and what runs when asked for with PRESSGATE_SANDBOX=1,
+never as a silent stand-in for missing X credentials. Its ids start with `sandbox-` and
+posts it publishes are flagged `sandbox`, so nobody mistakes them for real posts on X.
 """
 
 from datetime import datetime

@@ -1,20 +1,46 @@
 """The one place that reads the environment. Everything else is handed a `Settings`."""
 
+import re
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from approvals.errors import InvalidInput, Refused
+
 DEFAULT_DATA_DIR = Path("var")
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "secret", "change-me"})
+MIN_SECRET_CHARS = 32
+MIN_DISTINCT_CHARS = 8  # a random key of 32 characters has about 25 different ones
+MAKE_A_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+# Words that example files, tutorials and tired operators put where a key should be. A key
+# made only of these (in any case, with any punctuation between them) is a placeholder,
+# however long: `your-secret-key-goes-here-change-me` is no key.
+# fmt: off
+PLACEHOLDER_WORDS = (
+    "changeme", "change", "me", "your", "my", "the", "a", "secret", "secrets", "key", "keys",
+    "password", "passwd", "pass", "test", "testing", "example", "sample", "demo", "dummy",
+    "default", "placeholder", "insert", "replace", "here", "goes", "put", "please", "todo",
+    "fixme", "token", "value", "string", "random", "long", "strong", "dev", "development",
+    "prod", "production", "pressgate", "app", "django", "flask", "fastapi", "admin", "letmein",
+    "qwerty", "abc", "123", "1234", "12345", "123456", "0123456789",
+)
+# fmt: on
+NO_X_APP = (
+    "no X app credentials: set PRESSGATE_X_CONSUMER_KEY and PRESSGATE_X_CONSUMER_SECRET "
+    "(or PRESSGATE_X_CLIENT_ID) to publish to X, or PRESSGATE_SANDBOX=1 to publish to the "
+    "sandbox on purpose"
+)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRESSGATE_", extra="ignore")
 
     database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'pressgate.db'}"
+    # How long a SQLite writer waits for another one's lock before giving up.
+    sqlite_busy_timeout: float = Field(30.0, gt=0)
     config: Path = Path("pressgate.toml")
-    secret_key: SecretStr = SecretStr("changeme")
+    secret_key: SecretStr = SecretStr("")
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -24,6 +50,8 @@ class Settings(BaseSettings):
     x_client_id: SecretStr | None = None
     x_client_secret: SecretStr | None = None
     x_timeout: float = Field(10.0, gt=0, description="Seconds one call to X may take.")
+    # Publish to the sandbox (recorded, never sent to X) on purpose; never a silent fallback.
+    sandbox: bool = False
     # The dispatcher: how many accounts a worker serves at once, how often it looks for work
     # even when nothing is scheduled, and how it retries.
     dispatch_concurrency: int = Field(4, ge=1, le=64)
@@ -37,23 +65,75 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
-    demo: bool = False
     log_level: str = "INFO"
     templates_dir: Path = Path(__file__).resolve().parents[1] / "templates" / "posts"
+    # Not a setting: only `pressgate demo` turns it on (see `for_demo`), so PRESSGATE_DEMO in
+    # the environment cannot switch off the checks that protect a real installation.
+    _demo: bool = PrivateAttr(default=False)
+
+    @property
+    def demo(self) -> bool:
+        return self._demo
+
+    def for_demo(self, **changes: Any) -> "Settings":
+        """These settings with `changes`, running as `pressgate demo`."""
+        demo = self.model_copy(update=changes)
+        demo._demo = True
+        return demo
+
+    @property
+    def secret_problem(self) -> str | None:
+        """Why PRESSGATE_SECRET_KEY cannot protect anything, or None if it can."""
+        key = self.secret_key.get_secret_value()
+        letters = re.sub(r"[\W_]", "", key.lower())
+        if not key.strip():
+            return "is not set"
+        if not letters or _only_placeholder_words(letters):
+            return "is a placeholder"
+        if len(set(key)) == 1:
+            return "is one character repeated"
+        if len(set(key)) < MIN_DISTINCT_CHARS:
+            return f"repeats a few characters ({len(set(key))} different ones)"
+        if len(key) < MIN_SECRET_CHARS:
+            return f"is too short ({len(key)} characters; at least {MIN_SECRET_CHARS})"
+        return None
 
     @property
     def secret_is_placeholder(self) -> bool:
-        return self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
+        """The key is unset, short or a placeholder: nothing may be signed or encrypted."""
+        return self.secret_problem is not None
 
     def require_real_secret(self) -> None:
-        """A placeholder key would let anyone forge approval links; only demo may run with it."""
-        if self.secret_is_placeholder and not self.demo:
-            raise ValueError(
-                "PRESSGATE_SECRET_KEY is unset or a placeholder; set a long random value "
-                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        """A weak key would let anyone forge approval links; only demo may run with one."""
+        problem = self.secret_problem
+        if problem is not None and not self.demo:
+            raise InvalidInput(
+                f"PRESSGATE_SECRET_KEY {problem}: set a random value of at least "
+                f"{MIN_SECRET_CHARS} characters (make one with: {MAKE_A_SECRET})"
             )
 
     @property
     def x_app_configured(self) -> bool:
-        """X app credentials are set; without them everything goes to the sandbox."""
+        """X app credentials are set, so posts can go to X."""
         return bool((self.x_consumer_key and self.x_consumer_secret) or self.x_client_id)
+
+    @property
+    def publisher(self) -> Literal["sandbox", "x", "none"]:
+        """Where approved posts go: the sandbox only when asked for (or in the demo)."""
+        if self.sandbox or self.demo:
+            return "sandbox"
+        return "x" if self.x_app_configured else "none"
+
+    def require_publisher(self) -> None:
+        """Publishing needs X app credentials, or the sandbox asked for by name."""
+        if self.publisher == "none":
+            raise Refused(NO_X_APP)
+
+
+def _only_placeholder_words(letters: str) -> bool:
+    """`letters` splits into placeholder words (a word-break check, linear in the length)."""
+    ends = {0}
+    for end in range(1, len(letters) + 1):
+        if any(end - len(w) in ends and letters.endswith(w, 0, end) for w in PLACEHOLDER_WORDS):
+            ends.add(end)
+    return len(letters) in ends

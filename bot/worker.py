@@ -56,6 +56,7 @@ class Worker:
         self.notifier = notifier or LogNotifier()
         self.interval = settings.dispatch_interval
         self.remind_interval = settings.remind_interval
+        self.sandbox = settings.publisher == "sandbox"
         self.dispatcher = Dispatcher(
             engine=engine,
             publishers=publisher_factory(settings, engine, self.clock),
@@ -86,6 +87,11 @@ class Worker:
         )
         self.scheduler.start()
         log.info("worker %s started (beat every %ss)", self.dispatcher.worker, self.interval)
+        if self.sandbox:
+            log.warning(
+                "sandbox publisher: approved posts are recorded and marked SANDBOX; "
+                "nothing is sent to X"
+            )
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)

@@ -23,6 +23,7 @@ from bot.cli.common import (
     fail,
     print_json,
 )
+from bot.private_files import make_private_dirs, private_writer
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "pressgate.example.toml"
 
@@ -62,14 +63,18 @@ def init(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create or upgrade the database and load the permission map from the config file."""
+    """Create or upgrade the database and load the permission map from the config file.
+
+    The only command that creates a database: the others refuse a SQLite file that is not
+    there, so a mistyped path never becomes a new, empty database.
+    """
     app = app_of(ctx)
     path = config or app.settings.config
     if example and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+        write_example_config(path)
         err_console.print(f"wrote the example config to {path}")
     loaded = load_or_exit(path)
+    app.create_database()
     upgrade(app.engine)
     with app.session() as session:
         version = apply_config(
@@ -92,6 +97,13 @@ def init(
     else:
         change = "loaded" if version else "unchanged"
         console.print(f"database ready; permission map {change} (version {result['map_version']})")
+
+
+def write_example_config(path: Path) -> None:
+    """The example map at `path`, readable by its owner only (it names staff)."""
+    make_private_dirs(path.parent)
+    with private_writer(path) as out:
+        out.write(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
 
 
 @db_app.command("upgrade")
@@ -255,8 +267,6 @@ def audit_export(
         if output is None:
             count = audit.export_jsonl(session, sys.stdout)
         else:
-            tmp = output.with_suffix(output.suffix + ".part")
-            with tmp.open("w", encoding="utf-8") as out:
+            with private_writer(output) as out:  # all of the log or no file at all
                 count = audit.export_jsonl(session, out)
-            tmp.replace(output)
     err_console.print(f"exported {count} audit entries")

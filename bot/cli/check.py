@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from approvals.config import PressgateConfig
@@ -76,9 +75,8 @@ def _policy_source(app: App, config: Path | None) -> PressgateConfig:
     """The map given on the command line, else the one in force, else the config file."""
     if config is not None:
         return load_or_exit(config)
-    url = make_url(app.settings.database_url)
     # A check must never create files: no SQLite file means no map in force to read.
-    if url.get_backend_name() != "sqlite" or Path(url.database or "").exists():
+    if app.missing_sqlite_file() is None:
         try:
             with session_scope(app.engine, read_only=True) as session:
                 return current_map(session).config

@@ -3,14 +3,15 @@
 import typer
 from pydantic import ValidationError
 
-from approvals.errors import PressgateError
 from bot.cli import admin, check, guidance, posts, publishing, server, templates
-from bot.cli.common import App, error_line
+from bot.cli.common import App, PressgateGroup, error_line, fail_on
+from bot.logs import configure_logging
 from bot.settings import Settings
 
 app = typer.Typer(
     name="pressgate",
     help="Governed publishing for corporate X accounts.",
+    cls=PressgateGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -27,6 +28,10 @@ def _root(ctx: typer.Context) -> None:
                 key = "PRESSGATE_" + "_".join(str(p) for p in err["loc"]).upper()
                 error_line(f"{key}: {err['msg']}")
             raise typer.Exit(2) from None
+    if ctx.obj.settings.log_level.upper() == "DEBUG":
+        # Other commands than `run` keep Python's default (warnings only); DEBUG also shows
+        # the traceback of an unexpected error, which otherwise is one line.
+        configure_logging("DEBUG")
 
 
 admin.register(app)
@@ -41,6 +46,8 @@ templates.register(app)
 def main() -> None:
     try:
         app()
-    except PressgateError as error:  # a domain error that escaped a command
-        error_line(str(error))
-        raise SystemExit(error.exit_code) from None
+    except Exception as error:  # the last resort, for anything raised outside a command
+        try:
+            fail_on(error)
+        except typer.Exit as done:
+            raise SystemExit(done.exit_code) from None

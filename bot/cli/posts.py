@@ -19,10 +19,18 @@ from approvals.post_templates import split_thread
 from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
 from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
-from bot.cli.common import AsOpt, JsonOpt, app_of, console, err_console, fail, print_json
+from bot.cli.common import (
+    AsOpt,
+    JsonOpt,
+    PostArg,
+    app_of,
+    console,
+    err_console,
+    fail,
+    print_json,
+)
 from bot.cli.templates import VarOpt, parse_vars
 
-PostArg = Annotated[int, typer.Argument(help="Post id (see `pressgate queue`).")]
 TextOpt = Annotated[
     list[str] | None,
     typer.Option("--text", "-t", help="Text of a part; repeat for a thread."),
@@ -375,7 +383,7 @@ def queue(
         table.add_row(
             str(view.id),
             view.account,
-            view.state,
+            f"{view.state} (SANDBOX)" if view.sandbox else view.state,
             view.scheduled_local,
             f"{len(view.approvals)}/{view.approvals_required}",
             view.author,

@@ -14,7 +14,7 @@ from approvals.models import Account, Post
 from approvals.publisher import XError
 from approvals.summary import post_view
 from approvals.takedown import takedown as takedown_post
-from bot.cli.common import AsOpt, JsonOpt, app_of, console, print_json
+from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
 from bot.publishers import publisher_factory, x_client
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
@@ -71,7 +71,7 @@ def resume(
 
 def takedown(
     ctx: typer.Context,
-    post_id: Annotated[int, typer.Argument(help="Post id.")],
+    post_id: PostArg,
     actor: AsOpt,
     reason: Annotated[str, typer.Option(help="Why it comes down; kept in the audit log.")],
     json_out: JsonOpt = False,
@@ -132,11 +132,7 @@ def connect(
         target = get_account(session, account)
         if target.kind != "corporate":
             raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
-    if settings.secret_is_placeholder:
-        raise Refused(
-            "PRESSGATE_SECRET_KEY is unset or a placeholder; tokens are encrypted with it, "
-            "so set a long random value first"
-        )
+    settings.require_real_secret()  # the tokens are encrypted with it
     tokens = _read_tokens(kind, tokens_from)
     client = x_client(settings, tokens, x_user_id="")
     try:

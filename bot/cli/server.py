@@ -12,7 +12,7 @@ from approvals import audit
 from approvals.map_store import apply_config
 from approvals.migrate import upgrade
 from bot import demo as demo_data
-from bot.cli.admin import EXAMPLE_CONFIG, load_or_exit
+from bot.cli.admin import load_or_exit, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
 from bot.logs import configure_logging
 from bot.web.app import create_app
@@ -90,10 +90,9 @@ def run(
     if worker_only and web_only:
         fail("--worker-only and --web-only exclude each other")
     app = app_of(ctx)
-    try:
-        app.settings.require_real_secret()
-    except ValueError as error:
-        fail(str(error))
+    app.settings.require_real_secret()
+    if not web_only:
+        app.settings.require_publisher()  # never a silent sandbox: posts would look published
     _prepare(app, app.settings.config)
     if worker_only:
         _work(app)
@@ -112,18 +111,14 @@ def demo(
 ) -> None:
     """Try pressgate: SQLite, the example config and demo posts; nothing reaches X."""
     root = app_of(ctx)
-    data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / "pressgate.toml"
     if not config.exists():
-        config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
-    settings = root.settings.model_copy(
-        update={
-            "demo": True,
-            "config": config,
-            "database_url": f"sqlite:///{data_dir / 'pressgate.db'}",
-        }
+        write_example_config(config)
+    settings = root.settings.for_demo(
+        config=config, database_url=f"sqlite:///{data_dir / 'pressgate.db'}"
     )
     app = App(settings=settings, clock=root.clock)
+    app.create_database()
     _prepare(app, config)
     with app.session() as session:
         made = demo_data.seed(session, now=app.clock.now())

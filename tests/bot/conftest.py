@@ -4,6 +4,8 @@ migrated database of each kind, with a frozen clock so times are predictable."""
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,3 +145,35 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def assert_one_line_error(result: Any, exit_code: int, *words: str) -> str:
+    """A failed command as users must see it: its exit status, exactly one line on standard
+    error naming the problem (`words`), and no traceback anywhere. Takes a CliRunner result
+    or a finished subprocess; returns the line."""
+    code = result.exit_code if hasattr(result, "exit_code") else result.returncode
+    out, err = result.stdout or "", result.stderr or ""
+    assert "Traceback" not in out + err, err
+    assert code == exit_code, (code, out, err)
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+def pressgate_process(
+    args: list[str | bytes], env: dict[str, str], **kwargs: Any
+) -> "subprocess.CompletedProcess[str]":
+    """The installed `pressgate` run as a user runs it, with only the environment given."""
+    script = Path(sys.executable).parent / "pressgate"
+    base = {"PATH": "/usr/bin:/bin", "HOME": env.get("HOME", "/nonexistent"), "LANG": "C.UTF-8"}
+    return subprocess.run(
+        [str(script), *args],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        **kwargs,
+    )

@@ -4,7 +4,10 @@ everything that must stop or delay a post. Runs on SQLite and on PostgreSQL."""
 import hashlib
 from datetime import timedelta
 
+import pytest
+
 from approvals import controls
+from approvals.errors import Refused
 from approvals.models import PostState
 from approvals.posts import MediaRef, PartInput, create_draft, store_media, submit
 from tests.bot.publishing_world import World, publishing_config
@@ -148,9 +151,14 @@ def test_an_unconnected_account_fails_with_a_reason_and_tells_the_author(world: 
     assert ("alice@example.org", post.id, "failed") in world.notifier.sent
 
 
-def test_without_x_credentials_the_sandbox_records_and_nothing_reaches_x(world: World) -> None:
+def test_the_sandbox_asked_for_records_and_nothing_reaches_x(world: World) -> None:
     world.settings = world.settings.model_copy(
-        update={"x_consumer_key": None, "x_consumer_secret": None, "x_client_id": None}
+        update={
+            "x_consumer_key": None,
+            "x_consumer_secret": None,
+            "x_client_id": None,
+            "sandbox": True,
+        }
     )
     post = world.approved("Sandbox only")
     world.clock.advance(MINUTE)
@@ -158,3 +166,17 @@ def test_without_x_credentials_the_sandbox_records_and_nothing_reaches_x(world: 
     assert world.fake.posts == []
     published = world.post(post.id)
     assert published.state == PostState.PUBLISHED and published.sandbox
+
+
+def test_without_x_credentials_nothing_is_published_not_even_to_the_sandbox(
+    world: World,
+) -> None:
+    world.settings = world.settings.model_copy(
+        update={"x_consumer_key": None, "x_consumer_secret": None, "x_client_id": None}
+    )
+    post = world.approved("Needs X")
+    world.clock.advance(MINUTE)
+    with pytest.raises(Refused, match="PRESSGATE_SANDBOX=1"):
+        world.run()
+    assert world.fake.posts == []
+    assert world.post(post.id).state == PostState.QUEUED

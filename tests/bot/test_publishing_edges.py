@@ -182,6 +182,26 @@ def test_a_worker_frozen_past_its_lease_mid_thread_sends_nothing_more(
             assert audit.verify(session).ok
 
 
+def test_a_healthy_worker_keeps_its_claim_through_a_call_longer_than_the_lease(
+    postgres_server_url: str, tmp_path: Path
+) -> None:
+    """X takes 3 s to answer; the lease is 1.5 s. The worker renews its lease while it
+    waits, so the second worker never takes the post over (no reconcile, one claim)."""
+    slow = {"PRESSGATE_DISPATCH_LEASE": "1.5", "PRESSGATE_X_TIMEOUT": "6"}
+    with office(postgres_server_url, tmp_path, _one_account(), **slow) as place:
+        place.fake.latency = 3.0
+        post = place.approved("Slow but healthy", account="@DeptHelp")
+        place.start_worker()
+        time.sleep(0.5)
+        place.start_worker()
+        place.wait_until(lambda: _settled(place, post.id), timeout=30, what="published")
+
+        assert place.post(post.id).state == PostState.PUBLISHED
+        actions = _actions(place, post.id)
+        assert actions.count("post.publishing") == 1 and "post.reconciled" not in actions
+        assert place.fake.posts_by_text() == {"Slow but healthy": 1}
+
+
 def _stray_removed(place: Office) -> bool:
     with Session(place.engine) as session:
         rows = session.exec(select(StrayPost)).all()

@@ -1,6 +1,8 @@
 """The guidance page: anyone can read the guidance and check a draft of their own post; the
 check is advice only, so it writes nothing anywhere, and what was typed comes back escaped."""
 
+import re
+
 from fastapi.testclient import TestClient
 
 from approvals.config import DEFAULT_GROUND_RULES
@@ -21,7 +23,10 @@ def test_the_page_shows_the_guidance_and_the_check_form(client: TestClient) -> N
         assert rule.replace("'", "&#39;") in page.text
     assert "Not yet published" in page.text
     assert '<form method="post" action="/guidance/check#check">' in page.text
-    assert "<script" not in page.text and "<link" not in page.text and "src=" not in page.text
+    assert "<script" not in page.text and "src=" not in page.text and "<style" not in page.text
+    assert re.findall(r"<link[^>]*>", page.text) == [
+        '<link rel="stylesheet" href="/static/pressgate.css">'
+    ], "the page loads nothing but its own stylesheet"
 
 
 def test_the_page_shows_the_published_version_once_there_is_one(
