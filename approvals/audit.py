@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from approvals.db import VIA
 from approvals.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -55,6 +56,9 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction, so it commits with the change it records."""
     head = _locked_head(session)
+    via = session.info.get(VIA)
+    if via is not None and "via" not in (details or {}):
+        details = {**(details or {}), "via": via}
     details_json = canonical_json(details or {})
     seq = head.seq + 1
     at = at.astimezone(UTC)  # the hash must match what is read back from the database

@@ -27,6 +27,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 # have an id above this, and a larger one must be refused before it reaches a driver.
 MAX_ID = 2**31 - 1
 _READ_ONLY = "pressgate_read_only"
+VIA = "pressgate_via"  # Session.info key: the door a unit of work came through
 
 
 def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
@@ -77,10 +78,18 @@ def read_only_engine(engine: Engine) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+def session_scope(
+    engine: Engine, *, read_only: bool = False, via: str | None = None
+) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    `via` names the door a change came through ("cli", "web", "slack"); every audit entry
+    written in the unit records it, so no service function needs to be told.
+    """
     bind = read_only_engine(engine) if read_only else engine
     with Session(bind, expire_on_commit=False) as session:
+        if via is not None:
+            session.info[VIA] = via
         try:
             yield session
             session.commit()

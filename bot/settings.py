@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
+    # Web sign-in. OIDC (Entra ID, Google, Keycloak, Sign in with Slack): the issuer's base
+    # URL, whose /.well-known/openid-configuration is read at start.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    # Behind an SSO proxy: the header that carries the signed-in e-mail, believed only on
+    # requests that come from these addresses (IPs or networks, e.g. 10.0.0.0/8).
+    proxy_auth_header: str | None = None
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Minutes without a request after which a web session ends.
+    session_idle_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
     templates_dir: Path = Path(__file__).resolve().parents[1] / "templates" / "posts"
     # Not a setting: only `pressgate demo` turns it on (see `for_demo`), so PRESSGATE_DEMO in

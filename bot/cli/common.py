@@ -98,7 +98,7 @@ class App:
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A unit of work; a domain error rolls it back and ends the command with its message."""
         try:
-            with session_scope(self.engine, read_only=read_only) as session:
+            with session_scope(self.engine, read_only=read_only, via="cli") as session:
                 yield session
         except PressgateError as error:
             fail_on(error, self.settings)

@@ -1,4 +1,8 @@
-"""The web application factory. Pages, the JSON API and Slack endpoints are added by later work."""
+"""The web application factory: pages, the JSON API, health, static assets.
+
+`create_app(settings)` builds the whole app from settings (and, for tests, a clock), so a
+test gets exactly what `pressgate run` serves.
+"""
 
 from pathlib import Path
 
@@ -7,20 +11,24 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, guidance
+from bot.web import check, errors, guidance
+from bot.web.pages import home, signin
 from bot.web.security import SecurityHeaders
+from bot.web.sessions import add_sessions
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "templates" / "static"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="pressgate", version="0.1.0", docs_url=None, redoc_url=None)
     engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.clock = clock or SystemClock()
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -41,8 +49,12 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, 503)
         return JSONResponse({"status": "ok", "schema": revision, "publisher": settings.publisher})
 
+    app.include_router(signin.router)
+    app.include_router(home.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)
+    errors.install(app)
+    add_sessions(app, settings)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app

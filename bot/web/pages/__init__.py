@@ -1,0 +1,2 @@
+"""Server-rendered pages: each module one page (or a few of one concept), thin over the
+domain services in `approvals/`."""
