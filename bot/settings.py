@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
     # Web sign-in. OIDC (Entra ID, Google, Keycloak, Sign in with Slack): the issuer's base
-    # URL, whose /.well-known/openid-configuration is read at start.
+    # URL, whose /.well-known/openid-configuration is read at the first sign-in.
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None

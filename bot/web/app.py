@@ -15,7 +15,7 @@ from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, errors, guidance
+from bot.web import check, errors, guidance, oidc
 from bot.web.pages import home, signin
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "schema": revision, "publisher": settings.publisher})
 
     app.include_router(signin.router)
+    app.include_router(oidc.router_for(settings))
     app.include_router(home.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
