@@ -50,6 +50,7 @@ log = logging.getLogger("pressgate.web.oidc")
 SCOPE = "openid email profile"
 CALLBACK = "/signin/oidc/callback"
 NEXT = "oidc_next"  # where to go after signing in, kept in the session meanwhile
+MAX_NEXT = 1000
 TIMEOUT_SECONDS = 10.0  # one call to the provider; a sign-in page must not hang
 # The id_token is used seconds after it is issued and never again (one-time state and nonce),
 # so the leeway only has to cover clock skew between two NTP-synchronised servers. Authlib's
@@ -113,7 +114,8 @@ def router_for(settings: Settings) -> APIRouter:
     async def start(request: Request, next: str | None = None) -> Response:
         if client is None:
             return not_set_up(request)
-        request.session[NEXT] = safe_next(next)
+        # A longer `next` would push the session cookie past what browsers keep (4 KB).
+        request.session[NEXT] = safe_next(next if next and len(next) <= MAX_NEXT else None)
         try:
             await provider_metadata(client, settings)
             # Always a nonce: Authlib reads the id_token only when the session holds one.

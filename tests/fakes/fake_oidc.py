@@ -59,6 +59,7 @@ class FakeOidc:
         client_id: str = "pressgate-test",
         client_secret: str | None = "test-client-secret-not-for-production",
         auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post"),
+        port: int = 0,
     ) -> None:
         self.redirect_uri = redirect_uri
         self.client_id = client_id
@@ -75,7 +76,7 @@ class FakeOidc:
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, params
         self.issued: list[str] = []  # codes and tokens, so a test can look for leaks
         self.server_errors: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.fake = self  # type: ignore[attr-defined]
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(

@@ -12,6 +12,7 @@ secrets, and no session.
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -47,6 +48,18 @@ def oidc_settings(cli: Cli, provider: FakeOidc, **changes: Any) -> Settings:
             **changes,
         }
     )
+
+
+@contextmanager
+def serve(cli: Cli, settings: Settings) -> Iterator[TestClient]:
+    """The app in-process; its database pool is closed afterwards, because PostgreSQL's
+    connection slots are shared by every test run on the machine."""
+    app = create_app(settings, clock=cli.clock)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.state.engine.dispose()
 
 
 class Visitor:
@@ -89,7 +102,7 @@ class Visitor:
 
 @pytest.fixture
 def visitor(cli: Cli, provider: FakeOidc) -> Iterator[Visitor]:
-    with TestClient(create_app(oidc_settings(cli, provider), clock=cli.clock)) as client:
+    with serve(cli, oidc_settings(cli, provider)) as client:
         yield Visitor(client)
 
 
@@ -175,15 +188,26 @@ def test_after_signing_in_the_person_goes_only_to_a_page_of_this_site(visitor: V
     assert answer.status_code == 303 and answer.headers["location"] == "/"
 
 
+def test_a_long_next_neither_breaks_the_session_cookie_nor_is_followed(visitor: Visitor) -> None:
+    authorize = visitor.start(next="/guidance?q=" + "x" * 5000)
+    cookie = visitor.client.cookies["pressgate_session"]
+    assert len(cookie) < 3000, "well under the 4 KB browsers keep"
+    answer = visitor.back(visitor.at_provider(authorize))
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    nearly_full = visitor.start(next="/guidance?q=" + "x" * 980)
+    assert len(visitor.client.cookies["pressgate_session"]) < 4000
+    assert visitor.back(visitor.at_provider(nearly_full)).headers["location"].startswith("/guid")
+
+
 def test_the_sign_in_page_offers_the_organisation_account(visitor: Visitor) -> None:
     page = visitor.client.get("/signin?next=/guidance").text
-    assert 'href="/signin/oidc?next=/guidance"' in page or "/signin/oidc?next=%2Fguidance" in page
+    assert 'href="/signin/oidc?next=/guidance"' in page
 
 
 def test_a_public_client_signs_in_with_pkce_alone(cli: Cli) -> None:
     with (
         FakeOidc(redirect_uri=REDIRECT, client_secret=None) as provider,
-        TestClient(create_app(oidc_settings(cli, provider), clock=cli.clock)) as client,
+        serve(cli, oidc_settings(cli, provider)) as client,
     ):
         visitor = Visitor(client)
         assert visitor.sign_in().status_code == 303
@@ -194,7 +218,7 @@ def test_a_provider_that_takes_the_secret_only_in_the_form_gets_it_there(cli: Cl
     """Sign in with Slack lists only client_secret_post in its discovery document."""
     with (
         FakeOidc(redirect_uri=REDIRECT, auth_methods=("client_secret_post",)) as provider,
-        TestClient(create_app(oidc_settings(cli, provider), clock=cli.clock)) as client,
+        serve(cli, oidc_settings(cli, provider)) as client,
     ):
         visitor = Visitor(client)
         assert visitor.sign_in().status_code == 303
@@ -298,7 +322,7 @@ def test_a_sign_in_started_in_another_browser_is_refused(
 ) -> None:
     """Login CSRF: an attacker's own code and state, planted in the victim's browser."""
     callback = visitor.at_provider(visitor.start())
-    with TestClient(create_app(oidc_settings(cli, provider), clock=cli.clock)) as victim_client:
+    with serve(cli, oidc_settings(cli, provider)) as victim_client:
         victim = Visitor(victim_client)
         answer = victim.back(callback)
         assert_refused(answer, 400, "did not start in this browser", victim, provider, caplog)
@@ -337,24 +361,31 @@ def test_a_pkce_verifier_that_does_not_match_is_refused(
 # -- refused: the provider down or misconfigured -----------------------------------------
 
 
-def test_an_unreachable_provider_gives_a_clear_502_and_the_app_still_starts(
+def test_an_unreachable_provider_gives_a_clear_502_until_it_is_back(
     cli: Cli, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The app starts with the provider down (discovery is read at the first sign-in), says
+    so clearly while it is down, and signs people in once it is back."""
+    port = free_port()
     settings = cli.settings.model_copy(
         update={
-            "oidc_issuer": f"http://127.0.0.1:{free_port()}",
+            "oidc_issuer": f"http://127.0.0.1:{port}",
             "oidc_client_id": "pressgate-test",
             "oidc_client_secret": SecretStr("test-client-secret-not-for-production"),
             "base_url": BASE_URL,
         }
     )
-    with TestClient(create_app(settings, clock=cli.clock)) as client:
+    with serve(cli, settings) as client:
         assert client.get("/healthz").status_code == 200
         answer = client.get("/signin/oidc?next=/", follow_redirects=False)
         assert answer.status_code == 502
         assert "could not reach your organisation" in answer.text
         assert "Traceback" not in answer.text
         assert "sign-in refused" in caplog.text
+        with FakeOidc(redirect_uri=REDIRECT, port=port):
+            visitor = Visitor(client)
+            assert visitor.sign_in().status_code == 303
+            assert visitor.signed_in()
 
 
 def test_the_provider_going_down_before_the_code_exchange_gives_a_502(
@@ -364,6 +395,17 @@ def test_the_provider_going_down_before_the_code_exchange_gives_a_502(
     provider.close()
     answer = visitor.back(callback)
     assert_refused(answer, 502, "could not reach", visitor, provider, caplog)
+
+
+def test_a_wrong_client_secret_is_the_operators_problem_and_says_so(
+    cli: Cli, provider: FakeOidc, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = oidc_settings(cli, provider, oidc_client_secret=SecretStr("not-the-secret"))
+    with serve(cli, settings) as client:
+        visitor = Visitor(client)
+        answer = visitor.sign_in()
+        assert_refused(answer, 502, "(invalid_client)", visitor, provider, caplog)
+        assert "not-the-secret" not in caplog.text
 
 
 def test_a_discovery_document_for_another_issuer_is_refused_naming_it(
@@ -379,7 +421,7 @@ def test_a_discovery_document_for_another_issuer_is_refused_naming_it(
 
 
 def test_without_oidc_settings_the_route_says_it_is_not_set_up(cli: Cli) -> None:
-    with TestClient(create_app(cli.settings, clock=cli.clock)) as client:
+    with serve(cli, cli.settings) as client:
         answer = client.get("/signin/oidc", follow_redirects=False)
         assert answer.status_code == 404 and "not set up here" in answer.text
         assert "/signin/oidc" not in client.get("/signin").text
