@@ -134,7 +134,14 @@ def assert_refused(
     refusals = [r for r in caplog.records if "sign-in refused" in r.getMessage()]
     assert [r.levelno for r in refusals] == [logging.INFO]
     for secret in provider.issued:
-        assert secret not in caplog.text, "codes and tokens are never logged"
+        assert secret not in app_log(caplog), "codes and tokens are never logged"
+
+
+def app_log(caplog: pytest.LogCaptureFixture) -> str:
+    """What the app logged: not the test's own browser (httpx) or TestClient (httpcore)."""
+    browser = ("httpx", "httpcore")
+    records = [r for r in caplog.records if r.name.split(".")[0] not in browser]
+    return "\n".join(f"{r.levelname} {r.name} {r.getMessage()}" for r in records)
 
 
 @pytest.fixture(autouse=True)
@@ -160,22 +167,27 @@ def test_a_person_in_the_map_signs_in_and_lands_where_they_were_going(
     assert token["code_verifier"] and "client_secret" not in token, "secret sent by HTTP Basic"
 
 
+@pytest.fixture
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Logging as `pressgate run` sets it up at DEBUG, put back as it was afterwards."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    configure_logging("DEBUG")  # replaces the root handlers, pytest's among them
+    root.addHandler(caplog.handler)
+    caplog.set_level(logging.DEBUG)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("debug_logging")
 def test_nothing_secret_is_logged_even_at_debug(
     visitor: Visitor, provider: FakeOidc, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Authlib logs the PKCE verifier at DEBUG, and httpx2 and httpcore2 log requests:
     `configure_logging` holds them at WARNING whatever level the operator asks for."""
-    configure_logging("DEBUG")  # replaces the root handlers, pytest's among them
-    logging.getLogger().addHandler(caplog.handler)
-    caplog.set_level(logging.DEBUG)
-    try:
-        assert visitor.sign_in().status_code == 303
-    finally:
-        logging.getLogger().removeHandler(caplog.handler)
-    browser = ("httpx", "httpcore")  # the test's own browser and TestClient, not the app
-    logged = "\n".join(
-        f"{r.name} {r.getMessage()}" for r in caplog.records if r.name.split(".")[0] not in browser
-    )
+    assert visitor.sign_in().status_code == 303
+    logged = app_log(caplog)
     assert "signed in by OIDC: alice@example.org" in logged
     [token] = [params for method, path, params in provider.requests if path == "/token"]
     secrets = [token["code_verifier"], str(provider.client_secret), *provider.issued]
@@ -405,7 +417,7 @@ def test_a_wrong_client_secret_is_the_operators_problem_and_says_so(
         visitor = Visitor(client)
         answer = visitor.sign_in()
         assert_refused(answer, 502, "(invalid_client)", visitor, provider, caplog)
-        assert "not-the-secret" not in caplog.text
+        assert "not-the-secret" not in app_log(caplog)
 
 
 def test_a_discovery_document_for_another_issuer_is_refused_naming_it(
