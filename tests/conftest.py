@@ -6,6 +6,7 @@ database). Each test session gets its own database on that server. Outside CI a 
 server skips the PostgreSQL half; in CI (CI=true) it fails the run.
 """
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sqlmodel import Session, SQLModel
 import approvals.models  # noqa: F401  (registers tables)
 from approvals.clock import FrozenClock
 from approvals.db import make_engine
+from bot.logs import configure_logging
 from tests.factories import Org, load_org
 
 POSTGRES_URL = os.environ.get(
@@ -111,3 +113,16 @@ def session(engine: Engine) -> Iterator[Session]:
 def org(session: Session, clock: FrozenClock) -> Org:
     """The example press office's map in force, people and accounts in the database."""
     return load_org(session, clock)
+
+
+@pytest.fixture
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Logging as `pressgate run` sets it up at DEBUG, put back as it was afterwards."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    configure_logging("DEBUG")  # replaces the root handlers, pytest's among them
+    root.addHandler(caplog.handler)
+    caplog.set_level(logging.DEBUG)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -55,7 +55,13 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
     err_console.print(f"pressgate listening on http://{host}:{port}  (Ctrl-C stops)")
     try:
         uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=settings.log_level.lower()
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            # The client address must be the connection's: the trusted-proxy sign-in checks it,
+            # and uvicorn would otherwise take it from X-Forwarded-For on local connections.
+            proxy_headers=False,
         )
     finally:
         if background:

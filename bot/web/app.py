@@ -4,6 +4,8 @@
 test gets exactly what `pressgate run` serves.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -24,8 +26,16 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "templates" / "static"
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
-    app = FastAPI(title="pressgate", version="0.1.0", docs_url=None, redoc_url=None)
     engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()  # the app's connections end with it (tests make many apps)
+
+    app = FastAPI(
+        title="pressgate", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or SystemClock()

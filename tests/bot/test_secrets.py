@@ -3,7 +3,6 @@ in clear — checked by connecting an account, publishing with DEBUG logging on,
 an expired token, and then searching everything for the secrets."""
 
 import json
-import logging
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,6 @@ from approvals.models import Post
 from approvals.posts import PartInput, create_draft, current_revision, schedule, submit
 from approvals.review import approve
 from bot.dispatcher import Dispatcher
-from bot.logs import configure_logging
 from bot.publishers import publisher_factory
 from tests.bot.conftest import Cli
 from tests.bot.publishing_world import x_settings
@@ -26,6 +24,7 @@ from tests.fakes.fake_x import FakeX
 from tests.fakes.notifier import RecordingNotifier
 
 
+@pytest.mark.usefixtures("debug_logging")
 def test_tokens_never_appear_in_logs_output_or_the_database(
     cli: Cli, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -53,8 +52,6 @@ def test_tokens_never_appear_in_logs_output_or_the_database(
         old_tokens = set(tokens.values())
         fake.expire_access_token(user)
 
-        configure_logging("DEBUG")
-        caplog.set_level(logging.DEBUG)
         engine = make_engine(cli.settings.database_url)
         clock = FrozenClock(cli.clock.now())
         with session_scope(engine) as session:
@@ -91,6 +88,7 @@ def test_tokens_never_appear_in_logs_output_or_the_database(
         secrets |= {fake.consumer_secret}
         shown = cli("map", "explain", "@DeptNews").stdout + cli("audit", "export").stdout
 
+    assert "refreshed the OAuth 2.0 access token" in caplog.text, "the logs were captured"
     logged = caplog.text + connected.stdout + connected.stderr + shown
     stored = _dump(engine)
     engine.dispose()

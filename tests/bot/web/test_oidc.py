@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.bot.conftest import Cli, free_port
@@ -165,19 +164,6 @@ def test_a_person_in_the_map_signs_in_and_lands_where_they_were_going(
     assert authorize["redirect_uri"] == REDIRECT
     [token] = [params for method, path, params in provider.requests if path == "/token"]
     assert token["code_verifier"] and "client_secret" not in token, "secret sent by HTTP Basic"
-
-
-@pytest.fixture
-def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Logging as `pressgate run` sets it up at DEBUG, put back as it was afterwards."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    configure_logging("DEBUG")  # replaces the root handlers, pytest's among them
-    root.addHandler(caplog.handler)
-    caplog.set_level(logging.DEBUG)
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("debug_logging")
