@@ -60,6 +60,16 @@ class App:
         return get_person(session, email)
 
 
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """For work done outside a session (decoding images, rendering a template, which happen
+    before the write transaction opens): a domain error ends the command as in `session`."""
+    try:
+        yield
+    except PressgateError as error:
+        fail_on(error)
+
+
 def app_of(ctx: typer.Context) -> App:
     obj = ctx.find_root().obj
     assert isinstance(obj, App), "the root callback sets up the App"
