@@ -14,8 +14,9 @@ from approvals.errors import Refused
 from approvals.map_store import current_map
 from approvals.policy import Report, check_config
 from approvals.post_templates import split_thread
+from approvals.posts import check_part_count
 from bot.cli.admin import ConfigOpt, load_or_exit
-from bot.cli.common import App, JsonOpt, app_of, console, fail, print_json
+from bot.cli.common import App, JsonOpt, app_of, console, domain_errors, fail, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +42,8 @@ def check(
     app = app_of(ctx)
     raw = _read(text, file)
     parts = split_thread(raw) if thread else [raw]
+    with domain_errors():  # the same limit as a draft's, so what passes here can be drafted
+        check_part_count(len(parts))
     report = check_config(parts, _policy_source(app, config))
     if json_out:
         print_json(
