@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     retry_base: float = Field(5.0, gt=0)
     retry_max: float = Field(900.0, gt=0)
     max_attempts: int = Field(8, ge=1)
+    # The largest request body the web app reads (JSON); larger ones get 413 unread.
+    max_request_bytes: int = Field(1_048_576, ge=1024)
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"

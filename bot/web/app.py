@@ -7,7 +7,8 @@ from sqlalchemy import text
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, guidance
+from bot.web import check, guidance, problems
+from bot.web.body_limit import BodyLimit
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,4 +37,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(guidance.router)
     app.include_router(check.router)
+    problems.install(app)
+    # Every body is limited to PRESSGATE_MAX_REQUEST_BYTES, except the routes listed here with
+    # a limit of their own (an image upload route goes here with images.MAX_FILE_BYTES and
+    # room for its form fields).
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_request_bytes,
+        routes={"/guidance/check": guidance.MAX_BODY_BYTES},
+    )
     return app
