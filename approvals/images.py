@@ -53,28 +53,19 @@ class CheckedImage:
 
     name: str  # where it came from (a file name), for messages
     data: bytes = field(repr=False)
+    sha256: str
     content_type: str
     width: int
     height: int
-    frames: int
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    @property
-    def animated(self) -> bool:
-        return self.frames > 1
+    frames: int  # 1 unless an animated GIF
 
 
 def check_image(data: bytes, *, name: str) -> CheckedImage:
     """Decode `data` and hold it to X's limits; `InvalidInput` names `name` and the problem."""
     if not data:
         raise InvalidInput(f"{name}: the file is empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(
-            f"{name}: {_mb(len(data))} is more than X accepts ({_mb(MAX_FILE_BYTES)})"
-        )
+    if len(data) > MAX_FILE_BYTES:  # callers read one byte more than this, so no size is shown
+        raise InvalidInput(f"{name}: larger than X accepts for any image ({_mb(MAX_FILE_BYTES)})")
     try:
         image = Image.open(io.BytesIO(data), formats=list(CONTENT_TYPES))
     except Image.DecompressionBombError:
@@ -96,7 +87,8 @@ def check_image(data: bytes, *, name: str) -> CheckedImage:
             )
         _check_dimensions(name, width, height)
         frames = _decode(name, image)
-    return CheckedImage(name, data, CONTENT_TYPES[kind], width, height, frames)
+    digest = hashlib.sha256(data).hexdigest()
+    return CheckedImage(name, data, digest, CONTENT_TYPES[kind], width, height, frames)
 
 
 def _check_dimensions(name: str, width: int, height: int) -> None:

@@ -40,3 +40,21 @@ def bilevel_png(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
+
+
+def sparse_gif(frames: int, screen: tuple[int, int]) -> bytes:
+    """An animated GIF on a large screen whose frames are single pixels: X counts the screen
+    for every frame, and this costs a few bytes a frame to write instead of a megabyte."""
+    width, height = screen
+    head = b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF0, 0, 0) + b"\0\0\0\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\0\0\0"
+    # One pixel of colour 0: LZW codes clear (4), 0, end (5) in 3 bits each.
+    pixel = b"\x02\x02\x44\x01\x00"
+    body = b"".join(
+        b"\x21\xf9\x04\x00\x0a\x00\x00\x00"  # 0.1 s a frame
+        + b"\x2c"
+        + struct.pack("<HHHHB", n % width, 0, 1, 1, 0)
+        + pixel
+        for n in range(frames)
+    )
+    return head + loop + body + b"\x3b"

@@ -11,9 +11,7 @@ from urllib.parse import urlsplit
 from tests.bot.conftest import Cli, every_row
 
 MIB = 1024 * 1024
-REQUEST = (
-    b"POST /api/v1/check HTTP/1.1\r\nHost: pressgate\r\nContent-Type: application/json\r\n"
-)
+REQUEST = b"POST /api/v1/check HTTP/1.1\r\nHost: pressgate\r\nContent-Type: application/json\r\n"
 
 
 def connect(live_server: str) -> socket.socket:
