@@ -26,6 +26,7 @@ from approvals.workflow import AFTER_EDIT, EDITABLE, WITHDRAWABLE, lock_post, mo
 MAX_PARTS = 25
 # X Premium's long posts; far beyond the policy's 280, it only bounds the work a draft can ask.
 MAX_PART_CHARS = 25_000
+MAX_THREAD_CHARS = MAX_PARTS * (MAX_PART_CHARS + len("\n---\n"))  # a thread file, at most
 MAX_MEDIA_PER_PART = 4
 MAX_ALT_TEXT = 1000  # X's limit for an image description
 

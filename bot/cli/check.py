@@ -1,6 +1,5 @@
 """`pressgate check`: lint a post or thread against the content policy, before anyone sees it."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +13,18 @@ from approvals.errors import Refused
 from approvals.map_store import current_map
 from approvals.policy import Report, check_config
 from approvals.post_templates import split_thread
-from approvals.posts import check_part_count
+from approvals.posts import MAX_THREAD_CHARS, check_part_count
 from bot.cli.admin import ConfigOpt, load_or_exit
-from bot.cli.common import App, JsonOpt, app_of, console, domain_errors, fail, print_json
+from bot.cli.common import (
+    App,
+    JsonOpt,
+    app_of,
+    console,
+    domain_errors,
+    fail,
+    print_json,
+    read_text_file,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -69,10 +77,7 @@ def _read(text: str | None, file: Path | None) -> str:
     if file is None:
         assert text is not None
         return text
-    try:
-        return sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{file}: cannot be read ({exc})")
+    return read_text_file(file, max_chars=MAX_THREAD_CHARS)
 
 
 def _policy_source(app: App, config: Path | None) -> PressgateConfig:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -68,6 +69,22 @@ def domain_errors() -> Iterator[None]:
         yield
     except PressgateError as error:
         fail_on(error)
+
+
+def read_text_file(file: Path, *, max_chars: int) -> str:
+    """A UTF-8 text file ('-' for standard input), never read past `max_chars` characters:
+    a post or thread is short, and a mistyped path to a large file must not fill memory."""
+    try:
+        if str(file) == "-":
+            text = sys.stdin.read(max_chars + 1)
+        else:
+            with file.open(encoding="utf-8") as stream:
+                text = stream.read(max_chars + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot be read ({exc})")
+    if len(text) > max_chars:
+        fail(f"{file}: longer than a thread may be ({max_chars:,} characters)")
+    return text
 
 
 def app_of(ctx: typer.Context) -> App:

@@ -1,6 +1,5 @@
 """Post commands: draft, edit, schedule, submit, approve, reject, withdraw, show, queue."""
 
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,17 @@ from approvals.post_templates import split_thread
 from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
 from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
-from bot.cli.common import App, AsOpt, JsonOpt, app_of, console, domain_errors, fail, print_json
+from bot.cli.common import (
+    App,
+    AsOpt,
+    JsonOpt,
+    app_of,
+    console,
+    domain_errors,
+    fail,
+    print_json,
+    read_text_file,
+)
 from bot.cli.templates import VarOpt, parse_vars
 
 PostArg = Annotated[int, typer.Argument(help="Post id (see `pressgate queue`).")]
@@ -67,11 +76,7 @@ def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
     if texts and file:
         fail("give the text with --text or --file, not both")
     if file is not None:
-        try:
-            raw = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"{file}: cannot be read ({exc})")
-        return split_thread(raw)
+        return split_thread(read_text_file(file, max_chars=post_service.MAX_THREAD_CHARS))
     if not texts:
         fail("give the post's text with --text (repeat it for a thread) or --file")
     return list(texts)

@@ -10,8 +10,10 @@ starts. This ASGI middleware answers 413 with a problem document:
 
 Either way the connection is closed after the answer, so the server reads no more of the
 body. (A client that keeps sending without looking for an early answer may see the connection
-reset instead of the 413, as with any server that stops reading an upload.) The limit is `PRESSGATE_MAX_REQUEST_BYTES`; a route that takes more (an image upload)
-or less is given its own limit where the app is assembled, in `bot.web.app`.
+reset instead of the 413, as with any server that stops reading an upload.)
+
+The limit is `PRESSGATE_MAX_REQUEST_BYTES`; a route that takes more (an image upload) or less
+is given its own limit where the app is assembled, in `bot.web.app`.
 """
 
 from collections.abc import Mapping

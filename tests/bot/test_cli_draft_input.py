@@ -243,3 +243,12 @@ def test_a_right_to_left_override_stops_submission_and_nothing_is_stored(cli: Cl
     assert line.startswith("error: post 1 cannot be submitted until its blocking policy findings")
     assert "(text.hidden_characters: 'U+202E RIGHT-TO-LEFT OVERRIDE')" in line
     assert every_row(cli) == before
+
+
+def test_a_text_file_longer_than_any_thread_is_not_read_whole(cli: Cli, tmp_path: Path) -> None:
+    huge = tmp_path / "minutes.txt"
+    huge.write_text("word " * 2_000_000)  # 10 MB
+    assert refused(cli, *DRAFT, "--file", str(huge)) == (
+        f"{huge}: longer than a thread may be (625,125 characters)"
+    )
+    assert refused(cli, "check", "--file", str(huge)).endswith("(625,125 characters)")
