@@ -225,6 +225,10 @@ class BoundedFormatter(SandboxedFormatter):
         self.made = len(format_string)
         return super().vformat(format_string, args, kwargs)
 
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        refuse_over(text_size(value), "format()")  # before `!r` makes a repr of it
+        return super().convert_field(value, conversion)
+
     def format_field(self, value: Any, format_spec: str) -> Any:
         widths = [int(n) for n in re.findall(r"\d+", format_spec)]
         self.made += text_size(value) + max(widths, default=0)
@@ -233,9 +237,14 @@ class BoundedFormatter(SandboxedFormatter):
 
 
 # --- filters ---------------------------------------------------------------------------------
-def _filter_size_checks() -> dict[str, Callable[[Sequence[Any], Mapping[str, Any]], None]]:
-    """For each filter that can grow text, what it would make, from its arguments (the value
-    first; the context Jinja passes some filters is already stripped)."""
+# A filter's own arguments (the value first; the context Jinja passes some filters stripped),
+# checked; a check may hand back the arguments to call the filter with instead.
+_FilterCheck = Callable[[Sequence[Any], Mapping[str, Any]], Sequence[Any] | None]
+
+
+def _filter_size_checks() -> dict[str, _FilterCheck]:
+    """For each filter that can grow text, what it would make. The value of a text filter has
+    been measured already (`_TEXT_FILTERS`), so turning it into text here is bounded."""
 
     def center(args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         width = _arg(args, kwargs, 1, "width", 80)
@@ -260,11 +269,13 @@ def _filter_size_checks() -> dict[str, Callable[[Sequence[Any], Mapping[str, Any
     def format_(args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         _check_printf(args[0], kwargs or tuple(args[1:]))
 
-    def join(args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
-        items, separator = args[0], _arg(args, kwargs, 1, "d", "")
-        if isinstance(items, Collection):
-            size = sum(text_size(item) for item in items)
-            refuse_over(size + text_size(separator) * max(len(items) - 1, 0), "join")
+    def join(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Sequence[Any]:
+        """A generator (`select`, `map`) is measured too, so it is handed on as a list."""
+        items = args[0] if isinstance(args[0], Collection) else list(_counted_items(args[0]))
+        separator = _arg(args, kwargs, 1, "d", "")
+        size = sum(text_size(item) for item in items)
+        refuse_over(size + text_size(separator) * max(len(items) - 1, 0), "join")
+        return (items, *args[1:])
 
     def replace(args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         value = str(args[0])
@@ -292,10 +303,14 @@ def _filter_size_checks() -> dict[str, Callable[[Sequence[Any], Mapping[str, Any
 _TEXT_FILTERS = frozenset(
     {
         "capitalize",
+        "center",
         "e",
         "escape",
         "forceescape",
+        "format",
+        "indent",
         "lower",
+        "replace",
         "safe",
         "string",
         "striptags",
@@ -306,6 +321,7 @@ _TEXT_FILTERS = frozenset(
         "upper",
         "urlencode",
         "wordcount",
+        "wordwrap",
     }
 )
 
@@ -317,12 +333,12 @@ def bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any
     @wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         tick()
-        own = args[1:] if takes_context else args
+        context, own = (args[:1], args[1:]) if takes_context else ((), args)
         if own and name in _TEXT_FILTERS:
             refuse_over(text_size(own[0]), name)
         if own and check is not None:
-            check(own, kwargs)
-        result = function(*args, **kwargs)
+            own = tuple(check(own, kwargs) or own)
+        result = function(*context, *own, **kwargs)
         charge_for(result)
         return result
 
