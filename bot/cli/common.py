@@ -71,9 +71,9 @@ def domain_errors() -> Iterator[None]:
         fail_on(error)
 
 
-def read_text_file(file: Path, *, max_chars: int) -> str:
+def read_text_file(file: Path, *, max_chars: int, what: str = "a thread") -> str:
     """A UTF-8 text file ('-' for standard input), never read past `max_chars` characters:
-    a post or thread is short, and a mistyped path to a large file must not fill memory."""
+    what pressgate reads is short, and a mistyped path to a large file must not fill memory."""
     try:
         if str(file) == "-":
             text = sys.stdin.read(max_chars + 1)
@@ -83,7 +83,7 @@ def read_text_file(file: Path, *, max_chars: int) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{file}: cannot be read ({exc})")
     if len(text) > max_chars:
-        fail(f"{file}: longer than a thread may be ({max_chars:,} characters)")
+        fail(f"{file}: longer than {what} may be ({max_chars:,} characters)")
     return text
 
 

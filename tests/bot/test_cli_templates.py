@@ -204,3 +204,14 @@ def test_nested_loops_stop_after_a_second_and_draft_nothing(cli: Cli, tmp_path: 
     ]
     assert spent.seconds < RENDER_SECONDS + 2  # 16 s of CPU before
     assert every_row(cli) == before
+
+
+def test_a_template_file_far_past_the_limit_is_not_read_whole(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "Hello {{ who }}" + " " * 100_000, "who")
+    before = every_row(cli)
+    result = cli("templates", "add", "greeting", "--file", str(path), *DANA)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: longer than a template may be (54,096 characters)"
+    ]
+    assert every_row(cli) == before
