@@ -166,6 +166,7 @@ Severity = Literal["block", "warn", "off"]
 POLICY_RULES: dict[str, Severity] = {
     "length": "block",
     "text.invalid": "block",
+    "text.hidden_characters": "block",
     "personal_data.email": "block",
     "personal_data.uk_phone": "block",
     "personal_data.ni_number": "block",

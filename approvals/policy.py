@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from approvals import twitter_text
 from approvals.config import PolicyConfig, PressgateConfig, UtmConfig
 from approvals.findings import Finding
+from approvals.hidden_text import find_hidden
 from approvals.personal_data import find_personal_data
 
 TEXT_CONFIGS = {2: twitter_text.CONFIG_V2, 3: twitter_text.CONFIG_V3}
@@ -112,6 +113,8 @@ def _with_utm(url: str, utm: UtmConfig) -> str:
 _EXPLAIN = {
     "length": "Too long for X: {excerpt}.",
     "text.invalid": "X would refuse this text (empty, or it holds characters X does not allow).",
+    "text.hidden_characters": "Invisible characters ({excerpt}) can make approvers read other "
+    "words, or another order, than X will show; remove them.",
     "terms.blocked": "This term must not be used in the department's posts.",
     "terms.warn": "This term needs care; check it is what you mean.",
     "links.blocked_domain": "Links to this site are not allowed.",
@@ -182,6 +185,8 @@ class _Rules:
             found.add("length", 0, len(text), f"{parsed.weighted_length} of {limit} characters")
         elif not parsed.valid and not media_only:
             found.add("text.invalid", 0, len(text), text[:40])
+        for start, end, names in _hidden_runs(text):
+            found.add("text.hidden_characters", start, end, names)
         for data in find_personal_data(text):
             rule = f"personal_data.{data.kind.value}"
             found.add(rule, data.start, data.end, data.text, data.explanation)
@@ -221,6 +226,20 @@ class _Rules:
             if len(spans) > allowed:
                 noun = rule.split(".")[1]
                 found.add(rule, spans[allowed][0], spans[-1][1], f"{len(spans)} {noun}")
+
+
+def _hidden_runs(text: str) -> list[tuple[int, int, str]]:
+    """Adjacent hidden characters make one finding, named by the characters it holds."""
+    runs: list[tuple[int, int, list[str]]] = []
+    for hidden in find_hidden(text):
+        if runs and runs[-1][1] == hidden.position:
+            start, _, names = runs[-1]
+            runs[-1] = (start, hidden.position + 1, names)
+        else:
+            runs.append((hidden.position, hidden.position + 1, []))
+        if hidden.name not in runs[-1][2]:
+            runs[-1][2].append(hidden.name)
+    return [(start, end, ", ".join(names)) for start, end, names in runs]
 
 
 def _limit(rule: str, policy: PolicyConfig) -> int | str:

@@ -4,7 +4,9 @@ variables, kept as files under `templates/posts/` and in the database.
 A template is code someone else wrote, so it runs in Jinja2's immutable sandbox with
 `StrictUndefined`: an attribute walk towards Python's internals (`''.__class__.__mro__`)
 is refused rather than rendered, and a misspelt variable stops the render instead of
-silently posting an empty gap to a corporate account. X posts are plain text, not HTML,
+silently posting an empty gap to a corporate account. The sandbox is bounded in memory and
+time as well (`template_sandbox`): a render cannot take more than a second or build more
+than a few megabytes. X posts are plain text, not HTML,
 so nothing is autoescaped: `&` must reach X as `&`, not `&amp;`.
 
 A database template overrides a file template of the same name. Saving one needs the
@@ -15,19 +17,16 @@ lead adapt shipped wording without a release, and `source` shows which one is in
 import hashlib
 import json
 import keyword
-import operator
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlmodel import Session, col, select
 
 from approvals import audit
@@ -36,45 +35,26 @@ from approvals.config import Action
 from approvals.errors import InvalidInput, NotFound, Refused
 from approvals.map_store import current_map
 from approvals.models import Person, PostTemplate
+from approvals.template_budget import MAX_OUTPUT, RENDER_SECONDS, RenderTooSlow
+from approvals.template_sandbox import PostSandbox, render_bounded
 
 Source = Literal["file", "database"]
 SUFFIX = ".j2"
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}")
-# A whole thread of 25 full posts fits well inside this; more is a runaway template.
-MAX_OUTPUT = 20_000
+MAX_BODY = 50_000  # characters of template source; the shipped ones are a few hundred
 # Names Jinja gives a meaning of its own: a variable called `loop` would be shadowed.
 RESERVED = frozenset({"self", "loop", "super", "caller", "varargs", "kwargs"})
 _OTHER_TEMPLATES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 HEADER = re.compile(r"\A\s*\{#-?(?P<toml>.*?)-?#\}[ \t]*(?:\r?\n)?", re.DOTALL)
 
 
-class _PostSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox stops escapes but not exhaustion: `'x' * 10**9` is legal Jinja. Post
-    templates need no arithmetic, so repetition is bounded and powers are refused."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Context, operator_: str, left: Any, right: Any) -> Any:
-        if operator_ == "**":
-            raise SecurityError("the power operator is not available in post templates")
-        for seq, count in ((left, right), (right, left)):
-            sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
-            if sized and len(seq) * count > MAX_OUTPUT:
-                raise SecurityError(f"repetition would exceed {MAX_OUTPUT} characters")
-        return operator.mul(left, right)
-
-
-_ENV = _PostSandbox(
-    undefined=StrictUndefined,
+_ENV = PostSandbox(
     autoescape=False,
     keep_trailing_newline=False,
     # `{% if %}` on a line of its own leaves no blank line behind in a plain-text post.
     trim_blocks=True,
     lstrip_blocks=True,
 )
-# Only declared variables are reachable (`validate` sees to it); with no globals either,
-# `cycler`, `range` and friends are no foothold.
-_ENV.globals.clear()
 
 
 @dataclass(frozen=True)
@@ -165,6 +145,11 @@ def validate(spec: TemplateSpec) -> None:
     """Refuse a template before anyone relies on it: bad syntax, variables used but not
     declared (or declared but never used: every value asked for must matter), odd names."""
     check_name(spec.name)
+    if len(spec.body) > MAX_BODY:
+        raise InvalidInput(
+            f"template {spec.name!r} is {len(spec.body):,} characters long; "
+            f"at most {MAX_BODY:,} are accepted"
+        )
     seen: set[str] = set()
     for variable in spec.variables:
         if (
@@ -220,8 +205,19 @@ def render(spec: TemplateSpec, values: Mapping[str, str]) -> list[str]:
         raise InvalidInput(
             f"template {spec.name!r} has no variable(s) {', '.join(extra)} (it takes: {known})"
         )
+    for variable, value in values.items():
+        if len(str(value)) > MAX_OUTPUT:
+            raise InvalidInput(
+                f"template {spec.name!r}: the value of {variable} is longer than a template's "
+                f"whole output may be ({MAX_OUTPUT:,} characters)"
+            )
     try:
-        text = _render_bounded(spec, {k: str(v) for k, v in values.items()})
+        text = render_bounded(_ENV, spec.body, {k: str(v) for k, v in values.items()})
+    except RenderTooSlow:
+        raise Refused(
+            f"template {spec.name!r} took longer than {RENDER_SECONDS:g} s to render; "
+            "simplify its loops"
+        ) from None
     except SecurityError as exc:
         raise Refused(
             f"template {spec.name!r} tried something the sandbox forbids{_line_of(exc, spec)}: "
@@ -241,17 +237,6 @@ def render(spec: TemplateSpec, values: Mapping[str, str]) -> list[str]:
     if not parts:
         raise InvalidInput(f"template {spec.name!r} rendered to no text with those values")
     return parts
-
-
-def _render_bounded(spec: TemplateSpec, values: dict[str, str]) -> str:
-    chunks: list[str] = []
-    size = 0
-    for chunk in _ENV.from_string(spec.body).generate(values):
-        size += len(chunk)
-        if size > MAX_OUTPUT:
-            raise SecurityError(f"the output would exceed {MAX_OUTPUT} characters")
-        chunks.append(chunk)
-    return "".join(chunks)
 
 
 def _line_of(exc: BaseException, spec: TemplateSpec) -> str:

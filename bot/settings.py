@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     retry_max: float = Field(900.0, gt=0)
     max_attempts: int = Field(8, ge=1)
     remind_interval: float = Field(60.0, gt=0, description="Seconds between reminder runs.")
+    # The largest request body the web app reads (JSON); larger ones get 413 unread.
+    max_request_bytes: int = Field(1_048_576, ge=1024)
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"

@@ -1,6 +1,5 @@
 """`pressgate check`: lint a post or thread against the content policy, before anyone sees it."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +12,18 @@ from approvals.errors import Refused
 from approvals.map_store import current_map
 from approvals.policy import Report, check_config
 from approvals.post_templates import split_thread
+from approvals.posts import MAX_THREAD_CHARS, check_part_count
 from bot.cli.admin import ConfigOpt, load_or_exit
-from bot.cli.common import App, JsonOpt, app_of, console, fail, print_json
+from bot.cli.common import (
+    App,
+    JsonOpt,
+    app_of,
+    console,
+    domain_errors,
+    fail,
+    print_json,
+    read_text_file,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +49,8 @@ def check(
     app = app_of(ctx)
     raw = _read(text, file)
     parts = split_thread(raw) if thread else [raw]
+    with domain_errors():  # the same limit as a draft's, so what passes here can be drafted
+        check_part_count(len(parts))
     report = check_config(parts, _policy_source(app, config))
     if json_out:
         print_json(
@@ -65,10 +76,7 @@ def _read(text: str | None, file: Path | None) -> str:
     if file is None:
         assert text is not None
         return text
-    try:
-        return sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{file}: cannot be read ({exc})")
+    return read_text_file(file, max_chars=MAX_THREAD_CHARS)
 
 
 def _policy_source(app: App, config: Path | None) -> PressgateConfig:

@@ -107,6 +107,32 @@ class App:
         return get_person(session, email)
 
 
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """For work done outside a session (decoding images, rendering a template, which happen
+    before the write transaction opens): a domain error ends the command as in `session`."""
+    try:
+        yield
+    except PressgateError as error:
+        fail_on(error)
+
+
+def read_text_file(file: Path, *, max_chars: int, what: str = "a thread") -> str:
+    """A UTF-8 text file ('-' for standard input), never read past `max_chars` characters:
+    what pressgate reads is short, and a mistyped path to a large file must not fill memory."""
+    try:
+        if str(file) == "-":
+            text = sys.stdin.read(max_chars + 1)
+        else:
+            with file.open(encoding="utf-8") as stream:
+                text = stream.read(max_chars + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: cannot be read ({exc})")
+    if len(text) > max_chars:
+        fail(f"{file}: longer than {what} may be ({max_chars:,} characters)")
+    return text
+
+
 def app_of(ctx: typer.Context) -> App:
     obj = ctx.find_root().obj
     assert isinstance(obj, App), "the root callback sets up the App"

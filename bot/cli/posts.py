@@ -1,7 +1,6 @@
 """Post commands: draft, edit, schedule, submit, approve, reject, withdraw, show, queue."""
 
-import mimetypes
-import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from approvals import post_templates, review
+from approvals import images, post_templates, review
 from approvals import posts as post_service
 from approvals.errors import InvalidInput
 from approvals.map_store import get_account
@@ -20,14 +19,17 @@ from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
 from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
 from bot.cli.common import (
+    App,
     AsOpt,
     JsonOpt,
     PostArg,
     app_of,
     console,
+    domain_errors,
     err_console,
     fail,
     print_json,
+    read_text_file,
 )
 from bot.cli.templates import VarOpt, parse_vars
 
@@ -60,6 +62,12 @@ RevisionOpt = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class MediaInput:
+    image: images.CheckedImage
+    alt_text: str | None
+
+
 def register(app: typer.Typer) -> None:
     for command in (draft, edit, schedule, submit, approve, reject, withdraw, show, queue):
         app.command(command.__name__)(command)
@@ -69,35 +77,47 @@ def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
     if texts and file:
         fail("give the text with --text or --file, not both")
     if file is not None:
-        try:
-            raw = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"{file}: cannot be read ({exc})")
-        return split_thread(raw)
+        return split_thread(read_text_file(file, max_chars=post_service.MAX_THREAD_CHARS))
     if not texts:
         fail("give the post's text with --text (repeat it for a thread) or --file")
     return list(texts)
 
 
-def _build_parts(
-    session: Session,
-    texts: list[str],
-    images: list[Path] | None,
-    alts: list[str] | None,
-    now: datetime,
-) -> list[PartInput]:
-    images, alts = images or [], alts or []
-    if len(alts) > len(images):
-        fail(f"{len(alts)} --alt given for {len(images)} --image")
-    refs: list[MediaRef] = []
-    for index, path in enumerate(images):
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+def _read_images(paths: list[Path] | None, alts: list[str] | None) -> list[MediaInput]:
+    """Each image read (never more than X could take) and decoded, before the write
+    transaction opens: on SQLite that transaction holds the database's one write lock."""
+    paths, alts = paths or [], alts or []
+    if len(alts) > len(paths):
+        fail(f"{len(alts)} --alt given for {len(paths)} --image")
+    attached: list[MediaInput] = []
+    for index, path in enumerate(paths):
         try:
-            data = path.read_bytes()
+            with path.open("rb") as stream:
+                data = stream.read(images.MAX_FILE_BYTES + 1)
         except OSError as exc:
             fail(f"{path}: cannot be read ({exc})")
-        asset = post_service.store_media(session, data=data, content_type=content_type, now=now)
-        refs.append(MediaRef(asset.sha256, alts[index] if index < len(alts) else None))
+        with domain_errors():
+            image = images.check_image(data, name=str(path))
+        attached.append(MediaInput(image, alts[index] if index < len(alts) else None))
+    return attached
+
+
+def _render_template(app: App, name: str, values: dict[str, str]) -> list[str]:
+    """The template is looked up in a read-only transaction, which never waits for or blocks
+    a writer, and rendered outside any transaction."""
+    with app.session(read_only=True) as session:
+        spec = post_templates.find_template(session, name, app.settings.templates_dir)
+    with domain_errors():
+        return post_templates.render(spec, values)
+
+
+def _build_parts(
+    session: Session, texts: list[str], attached: list[MediaInput], now: datetime
+) -> list[PartInput]:
+    refs = [
+        MediaRef(post_service.store_media(session, image=m.image, now=now).sha256, m.alt_text)
+        for m in attached
+    ]
     return [PartInput(text, refs if i == 0 else []) for i, text in enumerate(texts)]
 
 
@@ -165,17 +185,14 @@ def draft(
     if var and template is None:
         fail("--var fills in a template's variables; name the template with --template")
     values = parse_vars(var)
-    texts = _read_parts(text, file) if template is None else []
+    texts = _read_parts(text, file) if template is None else _render_template(app, template, values)
+    attached = _read_images(image, alt)
     now = app.clock.now()
     with app.session() as session:
-        if template is not None:
-            texts = post_templates.render_template(
-                session, name=template, values=values, directory=app.settings.templates_dir
-            )
         person = app.person(session, actor)
         acct = get_account(session, account)
         when = parse_local_time(at, zone=acct.timezone, now=now) if at else None
-        parts = _build_parts(session, texts, image, alt, now)
+        parts = _build_parts(session, texts, attached, now)
         post = post_service.create_draft(
             session, actor=person, account_handle=account, parts=parts, now=now, scheduled_at=when
         )
@@ -200,10 +217,11 @@ def edit(
     """Replace a post's words with a new revision; earlier approvals no longer count."""
     app = app_of(ctx)
     texts = _read_parts(text, file)
+    attached = _read_images(image, alt)
     now = app.clock.now()
     with app.session() as session:
         person = app.person(session, actor)
-        parts = _build_parts(session, texts, image, alt, now)
+        parts = _build_parts(session, texts, attached, now)
         post = post_service.edit(
             session, actor=person, post_id=post_id, parts=parts, now=now, expected_hash=revision
         )

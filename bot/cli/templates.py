@@ -11,7 +11,7 @@ import typer
 
 from approvals import post_templates
 from approvals.post_templates import TemplateSpec
-from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
+from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json, read_text_file
 
 templates_app = typer.Typer(help="Reusable post templates.", no_args_is_help=True)
 
@@ -97,10 +97,8 @@ def add(
 ) -> None:
     """Store a template in the database (needs `manage` on every account; audited)."""
     app = app_of(ctx)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{file}: cannot be read ({exc})")
+    # The body's limit, and room for the header.
+    text = read_text_file(file, max_chars=post_templates.MAX_BODY + 4096, what="a template")
     with app.session() as session:
         spec = post_templates.parse_template_file(
             text, name=name, origin=str(file), source="database"

@@ -17,7 +17,8 @@ from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, errors, guidance, oidc
+from bot.web import check, errors, guidance, oidc, problems
+from bot.web.body_limit import BodyLimit
 from bot.web.pages import home, signin
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
@@ -65,7 +66,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(guidance.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    problems.install(app)
     errors.install(app)
     add_sessions(app, settings)
+    # Every body is limited to PRESSGATE_MAX_REQUEST_BYTES, except the routes listed here with
+    # a limit of their own (an image upload route goes here with images.MAX_FILE_BYTES and
+    # room for its form fields).
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_request_bytes,
+        routes={"/guidance/check": guidance.MAX_BODY_BYTES},
+    )
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app

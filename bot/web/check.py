@@ -11,15 +11,20 @@ from approvals.errors import Refused
 from approvals.findings import Finding
 from approvals.map_store import current_map
 from approvals.policy import PartToCheck, check_config
-from approvals.posts import MAX_PARTS
+from approvals.posts import MAX_ALT_TEXT, MAX_MEDIA_PER_PART, MAX_PART_CHARS, MAX_PARTS
 
 router = APIRouter(prefix="/api/v1")
-MAX_PART_CHARS = 10_000  # far above X's limit; it only bounds the work one request can ask
+# Every string a request carries has a cap. (A lone surrogate, which JSON can carry as
+# "\ud800", is refused by pydantic's own str validation: 400, see bot.web.problems.)
+PartText = Annotated[str, Field(max_length=MAX_PART_CHARS)]
+AltText = Annotated[str, Field(max_length=MAX_ALT_TEXT)]
 
 
 class PartIn(BaseModel):
-    text: Annotated[str, Field(max_length=MAX_PART_CHARS)]
-    alt_texts: Annotated[list[str | None], Field(max_length=4)] = []
+    """The limits of a draft: what passes the check can be drafted."""
+
+    text: PartText
+    alt_texts: Annotated[list[AltText | None], Field(max_length=MAX_MEDIA_PER_PART)] = []
 
 
 class CheckIn(BaseModel):

@@ -4,10 +4,12 @@ Like `bot.cli.common` for the command line: a domain error's message is written 
 person who meets it, so it is shown as it is; the HTTP status follows its family.
 """
 
+from http import HTTPStatus
 from urllib.parse import quote
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,8 +24,7 @@ from approvals.errors import (
 from bot.web.auth import NotInMap, SignInRequired, sign_out
 from bot.web.csrf import CsrfFailed
 from bot.web.deps import render
-
-PROBLEM = "application/problem+json"
+from bot.web.problems import http_error, problem
 
 
 def status_of(error: PressgateError) -> int:
@@ -42,11 +43,6 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def problem(status: int, title: str, detail: str) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
-
-
 def error_page(request: Request, status: int, title: str, detail: str) -> Response:
     context = {"title": title, "detail": detail, "status": status}
     return render(request, "pages/error.html", context, status=status)
@@ -56,7 +52,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _: SignInRequired) -> Response:
         if is_api(request):
-            return problem(401, "Sign in required", "sign in to pressgate first")
+            return problem(401, "sign in to pressgate first")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
 
@@ -69,7 +65,7 @@ def install(app: FastAPI) -> None:
             "you, or sign in with your work address."
         )
         if is_api(request):
-            return problem(403, "Not in the permission map", detail)
+            return problem(403, detail)
         return error_page(request, 403, "Not in the permission map", detail)
 
     @app.exception_handler(CsrfFailed)
@@ -78,7 +74,7 @@ def install(app: FastAPI) -> None:
             "This form is out of date or came from another site. Reload the page and try again."
         )
         if is_api(request):
-            return problem(403, "CSRF token missing or wrong", "send the X-CSRF-Token header")
+            return problem(403, "CSRF token missing or wrong: send the X-CSRF-Token header")
         return error_page(request, 403, "Form expired", detail)
 
     @app.exception_handler(PressgateError)
@@ -86,5 +82,16 @@ def install(app: FastAPI) -> None:
         status = status_of(error)
         title = "Refused" if status in (403, 409) else "Not found" if status == 404 else "Bad input"
         if is_api(request):
-            return problem(status, title, str(error))
+            return problem(status, str(error))
         return error_page(request, status, title, str(error))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> Response:
+        """A page for people, a problem document for programs."""
+        if is_api(request) or error.status_code < 400:
+            return await http_error(request, error)
+        title = HTTPStatus(error.status_code).phrase
+        detail = error.detail if isinstance(error.detail, str) else title
+        if error.status_code == 404 and detail == title:
+            detail = "There is nothing here, or nothing you may see."
+        return error_page(request, error.status_code, title, detail)

@@ -2,6 +2,7 @@
 exit status 1 only when a finding blocks."""
 
 import json
+from pathlib import Path
 
 from tests.bot.conftest import Cli
 
@@ -51,3 +52,28 @@ def test_check_stores_nothing(cli: Cli) -> None:
     before = cli.json("audit", "verify")["checked"]
     cli("check", "Email jo@example.org")
     assert cli.json("audit", "verify")["checked"] == before
+
+
+def test_a_zero_width_space_hiding_a_blocked_term_is_itself_a_blocking_finding(cli: Cli) -> None:
+    result = cli("check", "Results gu\u200baranteed today")
+    assert result.exit_code == 1
+    assert "block text.hidden_characters at 10-11 'U+200B ZERO WIDTH SPACE'" in result.stdout
+    assert "terms.blocked" not in result.stdout  # the term rule alone would have missed it
+
+
+def test_the_hidden_characters_rule_can_be_made_a_warning(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "lenient.toml"
+    original = cli.settings.config.read_text(encoding="utf-8")
+    config.write_text(
+        original.replace("[policy.rules]", '[policy.rules]\n"text.hidden_characters" = "warn"', 1)
+    )
+    result = cli("check", "--config", str(config), "--json", "Read this \u202eslowly")
+    assert result.exit_code == 0, result.stderr
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["rule"], finding["severity"]) == ("text.hidden_characters", "warn")
+
+
+def test_an_emoji_family_is_no_finding(cli: Cli) -> None:
+    result = cli("check", "Family day 👨\u200d👩\u200d👧 at the office")
+    assert result.exit_code == 0
+    assert "no findings" in result.stdout

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.bot.conftest import Cli
+from tests.image_files import image_bytes
 
 ALICE = ("--as", "alice@example.org")
 
@@ -47,7 +48,7 @@ def test_a_thread_can_come_from_standard_input(cli: Cli) -> None:
 
 def test_an_image_is_stored_with_its_alt_text(cli: Cli, tmp_path: Path) -> None:
     image = tmp_path / "chart.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    image.write_bytes(image_bytes())
     post = drafted(cli, "--text", "See the chart.", "--image", str(image), "--alt", "A bar chart")
     (media,) = post["parts"][0]["media"]
     assert media["alt_text"] == "A bar chart"

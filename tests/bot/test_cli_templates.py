@@ -3,7 +3,9 @@ use them. Exit status 1 is a rule's refusal, 2 is bad input."""
 
 from pathlib import Path
 
-from tests.bot.conftest import Cli
+from approvals.template_budget import RENDER_SECONDS
+from tests.bot.conftest import Cli, every_row
+from tests.measure import measured
 
 ALICE = ("--as", "alice@example.org")
 DANA = ("--as", "dana@example.org")
@@ -161,3 +163,55 @@ def test_a_sandbox_escape_is_refused_and_no_post_is_created(cli: Cli, tmp_path: 
     assert result.stdout == ""
     assert "<class" not in result.stderr
     assert cli.json("queue") == []
+
+
+def test_a_template_asking_for_500_mb_is_refused_at_once_and_drafts_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.ok(
+        "templates",
+        "add",
+        "padded",
+        "--file",
+        str(write(tmp_path, "{{ x.ljust(500000000) }}", "x")),
+        *DANA,
+    )
+    before = every_row(cli)
+    with measured() as spent:
+        result = cli("draft", *ALICE, "-a", "@DeptNews", "--template", "padded", "--var", "x=hi")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: template 'padded' tried something the sandbox forbids (line 1): ljust() would "
+        "make more than 100,000 characters"
+    ]
+    assert spent.seconds < 1.0
+    assert spent.peak_bytes < 20_000_000  # the command itself, not 500 MB of spaces
+    assert every_row(cli) == before
+
+
+def test_nested_loops_stop_after_a_second_and_draft_nothing(cli: Cli, tmp_path: Path) -> None:
+    loops = "{% for a in x %}{% for b in x %}{% endfor %}{% endfor %}Done"
+    cli.ok("templates", "add", "loops", "--file", str(write(tmp_path, loops, "x")), *DANA)
+    before = every_row(cli)
+    with measured() as spent:
+        result = cli(
+            "draft", *ALICE, "-a", "@DeptNews", "--template", "loops", "--var", "x=" + "a" * 20_000
+        )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: template 'loops' took longer than {RENDER_SECONDS:g} s to render; "
+        "simplify its loops"
+    ]
+    assert spent.seconds < RENDER_SECONDS + 2  # 16 s of CPU before
+    assert every_row(cli) == before
+
+
+def test_a_template_file_far_past_the_limit_is_not_read_whole(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "Hello {{ who }}" + " " * 100_000, "who")
+    before = every_row(cli)
+    result = cli("templates", "add", "greeting", "--file", str(path), *DANA)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: longer than a template may be (54,096 characters)"
+    ]
+    assert every_row(cli) == before

@@ -8,9 +8,11 @@ import pytest
 
 from approvals import controls
 from approvals.errors import Refused
+from approvals.images import check_image
 from approvals.models import PostState
 from approvals.posts import MediaRef, PartInput, create_draft, store_media, submit
 from tests.bot.publishing_world import World, publishing_config
+from tests.image_files import image_bytes
 
 MINUTE = timedelta(minutes=1)
 
@@ -47,8 +49,8 @@ def test_a_thread_goes_out_as_a_reply_chain_in_order(world: World) -> None:
 
 def test_an_image_goes_up_with_its_alt_text(world: World) -> None:
     org, now = world.org, world.clock.now()
-    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
-    asset = store_media(org.session, data=data, content_type="image/png", now=now)
+    data = image_bytes()
+    asset = store_media(org.session, image=check_image(data, name="office.png"), now=now)
     post = create_draft(
         org.session,
         actor=org.person("alice@example.org"),

@@ -1,8 +1,13 @@
 """`POST /api/v1/check`: the live check the drafting page calls; JSON in, findings out,
 nothing stored."""
 
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 
+from approvals.posts import MAX_ALT_TEXT, MAX_PART_CHARS, MAX_PARTS
+from bot.web.app import create_app
 from tests.bot.conftest import Cli, every_row
 
 
@@ -24,8 +29,14 @@ def test_findings_and_lengths_come_back_as_json(client: TestClient) -> None:
 def test_a_malformed_payload_is_refused_with_where_and_what(client: TestClient) -> None:
     response = client.post("/api/v1/check", json={"parts": [{"txt": "typo"}]})
     assert response.status_code == 422
-    (problem,) = response.json()["detail"]
-    assert problem["loc"] == ["body", "parts", 0, "text"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Unprocessable Entity",
+        "status": 422,
+        "detail": "parts[0].text: Field required",
+        "errors": [{"field": "parts[0].text", "rule": "missing", "message": "Field required"}],
+    }
     assert client.post("/api/v1/check", json={"parts": []}).status_code == 422
 
 
@@ -37,3 +48,90 @@ def test_the_check_changes_nothing(client: TestClient, cli: Cli) -> None:
 
 def test_get_is_not_allowed(client: TestClient) -> None:
     assert client.get("/api/v1/check").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("part", "field", "rule", "message"),
+    [
+        (
+            {"text": "a" * (MAX_PART_CHARS + 1)},
+            "parts[0].text",
+            "string_too_long",
+            f"String should have at most {MAX_PART_CHARS} characters",
+        ),
+        (
+            {"text": "Chart", "alt_texts": ["b" * (MAX_ALT_TEXT + 1)]},
+            "parts[0].alt_texts[0]",
+            "string_too_long",
+            f"String should have at most {MAX_ALT_TEXT} characters",
+        ),
+        (
+            {"text": "Chart", "alt_texts": ["x"] * 5},
+            "parts[0].alt_texts",
+            "too_long",
+            "List should have at most 4 items after validation, not 5",
+        ),
+    ],
+)
+def test_an_overlong_string_is_refused_by_field_and_rule_without_echoing_it(
+    client: TestClient, cli: Cli, part: dict[str, Any], field: str, rule: str, message: str
+) -> None:
+    before = every_row(cli)
+    response = client.post("/api/v1/check", json={"parts": [part]})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["detail"] == f"{field}: {message}"
+    assert problem["errors"] == [{"field": field, "rule": rule, "message": message}]
+    assert len(response.content) < 1000  # the 25,001 characters do not come back
+    assert "aaaa" not in response.text and "bbbb" not in response.text
+    assert every_row(cli) == before
+
+
+def test_a_lone_surrogate_is_a_bad_request_not_a_server_error(client: TestClient, cli: Cli) -> None:
+    before = every_row(cli)
+    response = client.post(
+        "/api/v1/check",
+        content=b'{"parts": [{"text": "Hello \\ud800"}]}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == (
+        "parts[0].text: the text is not valid Unicode: it holds half of a character "
+        "(a lone surrogate such as \\ud800)"
+    )
+    assert every_row(cli) == before
+
+
+def test_a_body_that_is_not_json_is_a_bad_request(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/check", content=b'{"parts": [', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["rule"] == "json_invalid"
+    assert response.json()["detail"].endswith("the body is not valid JSON")
+
+
+def test_the_check_refuses_as_many_parts_as_a_draft_would(client: TestClient) -> None:
+    parts = [{"text": f"Part {n}"} for n in range(MAX_PARTS + 1)]
+    response = client.post("/api/v1/check", json={"parts": parts})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "parts"
+    assert client.post("/api/v1/check", json={"parts": parts[:MAX_PARTS]}).status_code == 200
+
+
+def test_a_body_over_the_configured_limit_is_refused_unread(cli: Cli) -> None:
+    settings = cli.settings.model_copy(update={"max_request_bytes": 2048})
+    with TestClient(create_app(settings)) as client:
+        before = every_row(cli)
+        response = client.post("/api/v1/check", json={"parts": [{"text": "x" * 3000}]})
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == (
+            "The request body is larger than this endpoint accepts (2,048 bytes)."
+        )
+        assert every_row(cli) == before
+        # The guidance form has a limit of its own, set where the app is assembled.
+        form = client.post("/guidance/check", data={"text": "x" * 3000})
+        assert form.status_code == 200
