@@ -51,12 +51,18 @@ def content_hash(account_key: str, parts: list[PartInput]) -> str:
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
 
-def store_media(session: Session, *, data: bytes, content_type: str, now: datetime) -> MediaAsset:
+def check_media(*, data: bytes, content_type: str) -> None:
+    """What `store_media` accepts, checked without a session, so a caller with many images
+    (a bulk import) can check them all before its write transaction opens."""
     if content_type not in MEDIA_TYPES:
         allowed = ", ".join(sorted(MEDIA_TYPES))
         raise InvalidInput(f"media type {content_type!r} is not accepted (use {allowed})")
     if not data:
         raise InvalidInput("the image file is empty")
+
+
+def store_media(session: Session, *, data: bytes, content_type: str, now: datetime) -> MediaAsset:
+    check_media(data=data, content_type=content_type)
     digest = hashlib.sha256(data).hexdigest()
     asset = session.get(MediaAsset, digest)
     if asset is None:
@@ -135,7 +141,10 @@ def create_draft(
     parts: list[PartInput],
     now: datetime,
     scheduled_at: datetime | None = None,
+    campaign: str | None = None,
 ) -> Post:
+    """A new post in draft. `campaign` (a bulk import's tag) is kept in the draft's audit
+    entry: the schema has no column for it yet."""
     account = get_account(session, account_handle)
     _require_corporate(account)
     current_map(session).require(actor.email, Action.DRAFT, account.handle)
@@ -166,6 +175,7 @@ def create_draft(
             "revision": revision.number,
             "hash": revision.content_hash,
             "scheduled_at": scheduled_at.isoformat() if scheduled_at else None,
+            **({"campaign": campaign} if campaign else {}),
         },
     )
     return post
