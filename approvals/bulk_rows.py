@@ -240,9 +240,9 @@ def _render(row: _Row, spec: TemplateSpec | str, cell: str) -> list[str] | None:
     unknown = sorted(set(values) - set(spec.variables))
     if missing or unknown:
         needs = ", ".join(spec.variables) or "none"
-        what = f"no value for {', '.join(missing)}" if missing else ""
-        what += ("; " if what else "") + (f"no variable {', '.join(unknown)}" if unknown else "")
-        row.bad("vars", f"template {spec.name!r}: {what} (it takes: {needs})")
+        what = [f"no value for {', '.join(missing)}"] if missing else []
+        what += [f"no variable {', '.join(unknown)}"] if unknown else []
+        row.bad("vars", f"template {spec.name!r}: {'; '.join(what)} (it takes: {needs})")
         return None
     try:
         return post_templates.render(spec, values)

@@ -129,14 +129,17 @@ def _render(
     if json_out:
         print_json(_as_json(plan, saved, submit=submit, dry_run=dry_run))
         return
-    table = Table("line", "account", "publish at", "text", "images", "findings", "post")
+    table = Table()
+    for heading in ("line", "account", "publish at", "text", "images", "findings", "post"):
+        # the row's place and time stay whole; the words and findings wrap
+        table.add_column(heading, no_wrap=heading not in {"text", "findings"})
     for row, post in zip(plan.rows, _posts(plan, saved), strict=True):
         table.add_row(
             str(row.line),
             row.account,
             row.scheduled_local,
             row.preview,
-            ", ".join(i.name for i in row.images),
+            str(len(row.images)) if row.images else "",
             "; ".join(f"{f.severity} {f.rule}" for f in row.findings),
             f"{post.id} ({post.state.value})" if post else "",
         )
@@ -148,11 +151,10 @@ def _render(
         outcome = f"submitted {count} posts from {plan.file} for approval"
     else:
         outcome = f"saved {count} posts from {plan.file} as drafts"
-    console.print(outcome, highlight=False, markup=False)
+    console.print(outcome, highlight=False, markup=False, soft_wrap=True)
     if plan.unused_images:
-        console.print(
-            "images no row uses: " + ", ".join(plan.unused_images), highlight=False, markup=False
-        )
+        unused = "images no row uses: " + ", ".join(plan.unused_images)
+        console.print(unused, highlight=False, markup=False, soft_wrap=True)
 
 
 def _as_json(plan: ImportPlan, saved: list[Post], *, submit: bool, dry_run: bool) -> dict[str, Any]:
