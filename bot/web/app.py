@@ -16,7 +16,7 @@ from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.web import check, errors, guidance
-from bot.web.pages import home, signin
+from bot.web.pages import bulk, home, signin
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     app.include_router(signin.router)
     app.include_router(home.router)
+    app.include_router(bulk.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
