@@ -75,7 +75,8 @@
     var data = new FormData(form);
     data.set("action", "check");
     say("Checking every row…");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+    // form.action would be the button named "action", not the attribute
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {
         return response.text().then(function (html) {
           return { status: response.status, html: html };

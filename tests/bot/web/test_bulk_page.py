@@ -6,15 +6,18 @@ session's CSRF token."""
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from httpx import Response
+from playwright.sync_api import Browser, FilePayload, expect
 
 from approvals.bulk_images import MAX_TOTAL_IMAGE_BYTES
 from bot.web.pages.bulk import MAX_BODY_BYTES
-from tests.bot.conftest import every_row
-from tests.bot.web.conftest import Web
-from tests.bulk_files import REMINDER, csv_bytes, png, row
+from tests.bot.conftest import Cli, every_row
+from tests.bot.web.conftest import PROXY_HEADER, Web, web_settings
+from tests.bulk_files import REMINDER, csv_bytes, local_day, png, row
 
 ALICE = "alice@example.org"
 GOOD = csv_bytes(
@@ -216,3 +219,72 @@ def test_a_streamed_upload_is_refused_once_it_passes_the_limit(web: Web) -> None
     )
     assert answer.status_code == 413
     assert every_row(web.cli) == before
+
+
+# --- in Chromium: the script checks in place, so the chosen files stay for "Save all" --------
+@pytest.fixture
+def proxy_sign_in(cli: Cli) -> Cli:
+    """The served app believes the trusted header (set below) to say who is signed in; asked
+    for before `live_server`, which builds the app from these settings."""
+    cli.settings = web_settings(cli)
+    return cli
+
+
+def test_in_a_browser_check_keeps_the_files_and_save_all_saves_them(
+    proxy_sign_in: Cli, live_server: str, browser: Browser
+) -> None:
+    day = local_day(datetime.now(UTC), 30)
+    data = csv_bytes(
+        [
+            row(date=day, text="From the browser", image="office.png", alt_text="The front"),
+            row(account="@DeptHelp", date=day, time="10:00", **REMINDER),
+        ]
+    )
+    context = browser.new_context(extra_http_headers={PROXY_HEADER: ALICE})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server}/import")
+    page.set_input_files("#csv", files=[_file("posts.csv", "text/csv", data)])
+    page.set_input_files("#images", files=[_file("office.png", "image/png", png())])
+    before = every_row(proxy_sign_in)
+
+    page.get_by_role("button", name="Check every row").click()
+    expect(page.locator("#import-summary")).to_contain_text("All 2 rows of posts.csv checked")
+    assert page.url == f"{live_server}/import", "checked in place, not by a page load"
+    assert page.locator("#csv").evaluate("input => input.files.length") == 1
+    assert page.locator("#import-again").count() == 0, "no need to choose the files again"
+    assert page.locator("#line-2 td").nth(1).inner_text().endswith(("GMT", "BST"))
+    assert every_row(proxy_sign_in) == before
+
+    page.get_by_role("button", name="Save all 2 as drafts").click()
+    page.wait_for_url(f"{live_server}/")
+    expect(page.locator("p.notice.ok")).to_contain_text("Saved 2 posts from posts.csv as drafts.")
+    drafts = proxy_sign_in.json("queue", "--state", "draft")
+    assert sorted(d["account"] for d in drafts) == ["@DeptHelp", "@DeptNews"]
+    assert not [m for m in console if "Content Security Policy" in m], console
+    assert all(url.startswith(live_server) for url in requested), requested
+    context.close()
+
+
+def test_in_a_browser_a_file_chosen_after_the_check_must_be_checked_again(
+    proxy_sign_in: Cli, live_server: str, browser: Browser
+) -> None:
+    day = local_day(datetime.now(UTC), 30)
+    context = browser.new_context(extra_http_headers={PROXY_HEADER: ALICE})
+    page = context.new_page()
+    page.goto(f"{live_server}/import")
+    page.set_input_files("#csv", files=[_file("a.csv", "text/csv", csv_bytes([row(date=day)]))])
+    page.get_by_role("button", name="Check every row").click()
+    expect(page.get_by_role("button", name="Save all 1 as drafts")).to_be_visible()
+    other = csv_bytes([row(date=day, text="Something else")])
+    page.set_input_files("#csv", files=[_file("a.csv", "text/csv", other)])
+    expect(page.get_by_role("button", name="Save all 1 as drafts")).to_have_count(0)
+    assert page.locator("input[name=checked]").input_value() == ""
+    context.close()
+
+
+def _file(name: str, mime: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": mime, "buffer": data}
