@@ -342,3 +342,10 @@ def test_the_digest_changes_with_the_file_and_with_its_images(org: Org) -> None:
     )
     assert first.digest == again.digest
     assert len({first.digest, other_image.digest, other_file.digest}) == 3
+
+
+def test_a_repeated_local_time_is_taken_with_an_explicit_offset(org: Org) -> None:
+    plan = check(org, csv_bytes([row(date="2027-10-31", time="01:30+01:00")]))
+    assert plan.problems(submit=False) == []
+    assert plan.rows[0].scheduled_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    assert plan.rows[0].scheduled_local == "2027-10-31 01:30 BST"
