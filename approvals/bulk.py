@@ -34,7 +34,7 @@ from approvals import audit, posts
 from approvals.audit import canonical_json
 from approvals.bulk_csv import Problem
 from approvals.bulk_csv import parse as parse_csv
-from approvals.bulk_images import CheckedImage, ImageReader, ImageSet
+from approvals.bulk_images import CheckedImage, ImageReader, ImageSet, store_image
 from approvals.bulk_rows import RowContext, RowResult, check_row
 from approvals.errors import InvalidInput, PressgateError, Refused
 from approvals.models import Person, Post
@@ -124,7 +124,7 @@ def save(
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise family(f"{problems[0].describe(plan.file)}{more}; nothing was saved")
     for image in plan.images.values():
-        posts.store_media(session, data=image.data, content_type=image.content_type, now=now)
+        store_image(session, image, now)
     saved: list[Post] = []
     for done, row in enumerate(plan.rows, start=1):
         media = [MediaRef(u.sha256, u.alt_text) for u in row.images]

@@ -11,11 +11,15 @@ import hashlib
 import mimetypes
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from sqlmodel import Session
+
 from approvals import posts
 from approvals.errors import InvalidInput
+from approvals.models import MediaAsset
 
 # X's largest file (an animated GIF, 15 MB); a still image is held to less by the check.
 MAX_IMAGE_BYTES = 15_000_000
@@ -120,6 +124,11 @@ def check_image(name: str, data: bytes) -> CheckedImage:
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     posts.check_media(data=data, content_type=content_type)
     return CheckedImage(name, data, hashlib.sha256(data).hexdigest(), content_type)
+
+
+def store_image(session: Session, image: CheckedImage, now: datetime) -> MediaAsset:
+    """Keep a checked image, as `pressgate draft --image` does (once per content)."""
+    return posts.store_media(session, data=image.data, content_type=image.content_type, now=now)
 
 
 @dataclass

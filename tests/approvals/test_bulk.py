@@ -166,7 +166,7 @@ BAD_ROWS: list[tuple[list[str], str, str]] = [
     (row(image="../secret.png"), "image", "is a path"),
     (row(image="/etc/passwd"), "image", "is a path"),
     (row(image="missing.png"), "image", "is not among the images given"),
-    (row(image="notes.txt"), "image", "is not accepted"),
+    (row(image="notes.txt"), "image", "accept"),  # not an image the domain accepts
     (row(image="a.png", alt_text="one;two"), "alt_text", "2 alt texts for 1 image"),
     (row(image="a.png;a.png;a.png;a.png;a.png"), "image", "at most 4"),
     (row(campaign="x" * 65), "campaign", "at most 64 characters"),
