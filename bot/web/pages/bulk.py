@@ -82,14 +82,18 @@ def bulk_template(request: Request, who: ViewerDep) -> Response:
 
 @router.post("/import", max_body_size=MAX_BODY_BYTES)
 async def bulk_import(request: Request, who: ViewerDep) -> Response:
-    upload = await _upload(await request.form())
-    if upload.csv is None:
-        return _page(request, error="Choose the CSV file to check.", status=422)
-    if upload.duplicate is not None:
-        error = f"Two images are called {upload.duplicate}: rename one, and the row naming it."
-        return _page(request, error=error, status=422)
-    # Checking reads images and renders templates: slow, blocking work, off the event loop.
-    return await run_in_threadpool(_check_then_save, request, who, upload)
+    form = await request.form()
+    try:
+        upload = await _upload(form)
+        if upload.csv is None:
+            return _page(request, error="Choose the CSV file to check.", status=422)
+        if upload.duplicate is not None:
+            error = f"Two images are called {upload.duplicate}: rename one, and the row naming it."
+            return _page(request, error=error, status=422)
+        # Checking reads images and renders templates: slow, blocking work, off the event loop.
+        return await run_in_threadpool(_check_then_save, request, who, upload)
+    finally:
+        await form.close()  # the uploaded files' temporary copies go now, not when collected
 
 
 async def _upload(form: FormData) -> _Upload:

@@ -141,6 +141,15 @@ def test_a_file_that_cannot_be_read_says_so_and_saves_nothing(web: Web) -> None:
     assert missing.status_code == 422 and "Choose the CSV file to check." in missing.text
     traversal = upload(web, csv_bytes([row(image="../office.png")]))
     assert "image &#39;../office.png&#39; is a path" in traversal.text
+    twice = web.post(
+        "/import",
+        {"action": "check"},
+        files=[
+            ("csv", ("posts.csv", GOOD)),
+            *[("images", ("office.png", png(shade=s))) for s in (1, 2)],
+        ],
+    )
+    assert twice.status_code == 422 and "Two images are called office.png" in twice.text
     assert every_row(web.cli) == before
 
 
