@@ -172,7 +172,8 @@ def _time(row: _Row, zone: str | None, now: datetime) -> None:
 def _date_and_time(row: _Row) -> str | None:
     day, hour = row.csv.get("date"), row.csv.get("time")
     if not _DATE.fullmatch(day):
-        row.bad("date", f"{day!r} is not a date written YYYY-MM-DD" if day else "no date")
+        written = f"{day!r} is not a date written" if day else "no date: write it"
+        row.bad("date", f"{written} YYYY-MM-DD, e.g. 2027-01-05")
         day = ""
     else:
         try:
@@ -182,8 +183,8 @@ def _date_and_time(row: _Row) -> str | None:
             day = ""
     match = _TIME.fullmatch(hour)
     if match is None:
-        message = f"{hour!r} is not a time written HH:MM (24-hour)" if hour else "no time"
-        row.bad("time", message)
+        written = f"{hour!r} is not a time written" if hour else "no time: write it"
+        row.bad("time", f"{written} HH:MM (24-hour), e.g. 09:30")
         return None
     padded = f"{int(match[1]):02d}:{match[2]}{match[3]}"
     return f"{day} {padded}" if day else None
