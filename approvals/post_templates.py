@@ -22,6 +22,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -189,10 +190,17 @@ def validate(spec: TemplateSpec) -> None:
         )
 
 
+@lru_cache(maxsize=64)
+def _validated(spec: TemplateSpec) -> None:
+    """`validate`, once per template version: compiling costs milliseconds, and a bulk import
+    renders one template hundreds of times (a refusal raises, so it is never cached)."""
+    validate(spec)
+
+
 def render(spec: TemplateSpec, values: Mapping[str, str]) -> list[str]:
     """The thread's parts, split on lines of exactly `---` like a thread file. A part that
     renders empty is dropped, so a template can make a part optional."""
-    validate(spec)
+    _validated(spec)
     missing = [v for v in spec.variables if v not in values]
     if missing:
         raise InvalidInput(

@@ -165,7 +165,10 @@ def create_draft(
     parts: list[PartInput],
     now: datetime,
     scheduled_at: datetime | None = None,
+    campaign: str | None = None,
 ) -> Post:
+    """A new post in draft. `campaign` (a bulk import's tag) is kept in the draft's audit
+    entry: the schema has no column for it yet."""
     account = get_account(session, account_handle)
     _require_corporate(account)
     current_map(session).require(actor.email, Action.DRAFT, account.handle)
@@ -196,6 +199,7 @@ def create_draft(
             "revision": revision.number,
             "hash": revision.content_hash,
             "scheduled_at": scheduled_at.isoformat() if scheduled_at else None,
+            **({"campaign": campaign} if campaign else {}),
         },
     )
     return post

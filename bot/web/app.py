@@ -19,7 +19,7 @@ from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.web import check, errors, guidance, oidc, problems
 from bot.web.body_limit import BodyLimit
-from bot.web.pages import home, signin
+from bot.web.pages import bulk, home, signin
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(oidc.router_for(settings))
     app.include_router(home.router)
+    app.include_router(bulk.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -75,7 +76,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         default=settings.max_request_bytes,
-        routes={"/guidance/check": guidance.MAX_BODY_BYTES},
+        routes={"/guidance/check": guidance.MAX_BODY_BYTES, "/import": bulk.MAX_BODY_BYTES},
     )
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app
