@@ -15,8 +15,8 @@ from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, errors, guidance
-from bot.web.pages import home, signin
+from bot.web import check, errors, guidance, templates_api
+from bot.web.pages import compose, home, signin
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -53,6 +53,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
+    app.include_router(compose.router)
+    app.include_router(templates_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
     add_sessions(app, settings)
