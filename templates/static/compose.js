@@ -180,7 +180,7 @@
       var word = document.createElement("strong");
       word.textContent = finding.severity === "block" ? "Blocks" : "Warning";
       item.appendChild(word);
-      item.appendChild(document.createTextNode(" " + finding.explanation + " "));
+      item.appendChild(document.createTextNode(" \u2013 " + finding.explanation + " "));
       if (finding.excerpt) {
         var quote = document.createElement("q");
         quote.textContent = finding.excerpt;
@@ -421,15 +421,29 @@
     }
   });
 
-  findingsList.addEventListener("click", function (event) {
-    var link = event.target.closest("a");
+  /* A link to a field moves the focus there, not just the view. */
+  function focusTarget(event) {
+    var link = event.target.closest("a[href^='#']");
     var target = link && document.getElementById(link.getAttribute("href").slice(1));
     if (target) {
       event.preventDefault();
+      if (target.tagName === "DETAILS") {
+        target.open = true;
+        target = target.querySelector("input") || target;
+      }
       target.focus();
     }
-  });
+  }
+
+  findingsList.addEventListener("click", focusTarget);
+  var problems = document.getElementById("problems");
+  if (problems) {
+    problems.addEventListener("click", focusTarget);
+  }
 
   parts().forEach(tidySlots);
   renumber();
+  if (problems) {
+    problems.focus(); // a refused form: the reasons first, each linking to its field
+  }
 })();

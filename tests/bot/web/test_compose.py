@@ -591,3 +591,16 @@ def test_submitting_an_edited_draft_with_a_blocking_finding_changes_nothing(
 
 def test_an_unknown_post_is_not_found(web: Web) -> None:
     assert web.sign_in(ALICE).client.get("/posts/999/edit").status_code == 404
+
+
+def test_an_edit_in_review_that_brings_a_blocking_finding_goes_back_to_draft(
+    web: Web, cli: Cli
+) -> None:
+    post_id = drafted(cli, "--text", "Clean words", "--submit")
+    fields = fields_of(web.sign_in(ALICE).client.get(f"/posts/{post_id}/edit").text)
+    fields["part-0-text"] = "Email jo@example.org for details"
+    answer = post_form(web, f"/posts/{post_id}/edit", fields | {"action": "save"})
+    assert answer.status_code == 303
+    post = show(cli, post_id)
+    assert post["state"] == "draft" and post["revision"] == 2
+    assert "it is a draft again" in web.client.get("/").text
