@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from approvals import compose, post_templates
 from approvals.config import Action
+from approvals.db import MAX_ID
 from approvals.errors import (
     IllegalTransition,
     InvalidInput,
@@ -251,12 +252,18 @@ def _done_message(saved: compose.Saved) -> str:
     return f"Post {post.id} saved as a draft."
 
 
+def _post(session: Session, post_id: int) -> Post:
+    """An id no row can have (PostgreSQL's ids are 32 bits) is not found, not a crash."""
+    post = session.get(Post, post_id) if 1 <= post_id <= MAX_ID else None
+    if post is None:
+        raise NotFound(f"post {post_id} does not exist")
+    return post
+
+
 def _editable(session: Session, who: Viewer, post_id: int) -> Post:
     """The post, if it exists, its words may still change and this person may draft on its
     account (the map's own check); otherwise the domain's refusal, shown as a page."""
-    post = session.get(Post, post_id)
-    if post is None:
-        raise NotFound(f"post {post_id} does not exist")
+    post = _post(session, post_id)
     account = account_of(session, post)
     current_map(session).require(who.email, Action.DRAFT, account.handle)
     if post.state not in EDITABLE:
@@ -296,9 +303,7 @@ def _page(
             if not accounts and status == 200:
                 status = 403
         else:
-            post = session.get(Post, post_id)
-            if post is None:
-                raise NotFound(f"post {post_id} does not exist")
+            post = _post(session, post_id)
             handle = account_of(session, post).handle
             context.update(
                 post=post,

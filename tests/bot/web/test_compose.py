@@ -6,6 +6,7 @@ says why next to the field or at the top, and changes nothing."""
 import hashlib
 import html
 import json
+import random
 import re
 import struct
 import zlib
@@ -25,15 +26,17 @@ FUTURE = "2026-12-01T09:00"  # the tests' clock says 2026-11-24 12:00 UTC
 NO_FILE = ("", b"", "application/octet-stream")  # an empty file input, as browsers send it
 
 
-def png(width: int = 8, height: int = 8) -> bytes:
-    """A real red PNG, written by hand (no binary in the repository, no Pillow needed)."""
+def png(width: int = 8, height: int = 8, *, noise: bool = False) -> bytes:
+    """A real PNG, written by hand (no binary in the repository, no Pillow needed): red, or
+    random pixels that do not compress (a large file from a small picture)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
             struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
         )
 
-    rows = b"".join(b"\0" + b"\xff\x00\x00" * width for _ in range(height))
+    pixels = random.Random(7).randbytes if noise else (lambda n: b"\xff\x00\x00" * (n // 3))
+    rows = b"".join(b"\0" + pixels(3 * width) for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (
         b"\x89PNG\r\n\x1a\n"
@@ -375,6 +378,24 @@ def test_adding_and_removing_parts_keeps_everything_typed(web: Web, cli: Cli) ->
     ]
 
 
+def test_a_large_image_not_saved_yet_survives_a_round_trip(web: Web, cli: Cli) -> None:
+    web.sign_in(ALICE)
+    image = png(700, 700, noise=True)
+    assert len(image) > 1_400_000, "larger than a form field may be by default"
+    fields = {"account": "@DeptNews", "part-0-text": "Big picture", "part-0-new-0-alt": "Noise"}
+    checked = post_form(
+        web,
+        "/posts/new",
+        fields | {"action": "check"},
+        files={"part-0-new-0-file": ("noise.png", image, "image/png")},
+    )
+    assert checked.status_code == 200
+    saved = post_form(web, "/posts/new", fields_of(checked.text) | {"action": "save"})
+    assert saved.status_code == 303, saved.text[:500]
+    (media,) = show(cli, 1)["parts"][0]["media"]
+    assert media == {"sha256": hashlib.sha256(image).hexdigest(), "alt_text": "Noise"}
+
+
 def test_add_part_stops_at_the_most_parts_a_thread_may_have(web: Web) -> None:
     web.sign_in(ALICE)
     fields = {f"part-{n}-text": "x" for n in range(25)}
@@ -589,8 +610,12 @@ def test_submitting_an_edited_draft_with_a_blocking_finding_changes_nothing(
     assert show(cli, post_id)["parts"][0]["text"] == "Clean words", "the saved draft is kept"
 
 
-def test_an_unknown_post_is_not_found(web: Web) -> None:
-    assert web.sign_in(ALICE).client.get("/posts/999/edit").status_code == 404
+@pytest.mark.parametrize("post_id", ["999", "0", "99999999999"])
+def test_an_unknown_post_is_not_found(web: Web, post_id: str) -> None:
+    web.sign_in(ALICE)
+    assert web.client.get(f"/posts/{post_id}/edit").status_code == 404
+    fields = {"expected_hash": "0" * 64, "part-0-text": "x", "action": "save"}
+    assert "does not exist" in refused(web, f"/posts/{post_id}/edit", fields, 404)
 
 
 def test_an_edit_in_review_that_brings_a_blocking_finding_goes_back_to_draft(

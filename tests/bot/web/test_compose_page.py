@@ -12,8 +12,12 @@ from tests.bot.web.test_compose import png
 ALICE = "alice@example.org"
 
 
-def signed_in_page(browser: Browser, email: str) -> tuple[Page, list[str]]:
-    context = browser.new_context(extra_http_headers={PROXY_HEADER: email})
+def signed_in_page(
+    browser: Browser, email: str, *, javascript: bool = True
+) -> tuple[Page, list[str]]:
+    context = browser.new_context(
+        extra_http_headers={PROXY_HEADER: email}, java_script_enabled=javascript
+    )
     page = context.new_page()
     console: list[str] = []
 
@@ -75,6 +79,9 @@ def test_parts_are_added_and_removed_in_place(
     expect(page.locator("#preview .tweet.reply .replying")).to_have_text("Replying to @DeptNews")
     expect(parts.nth(1).locator(".count")).to_have_text("11 / 280")
 
+    parts.nth(0).locator(".alt-text").first.press("Enter")  # the form's default button: Check
+    expect(parts).to_have_count(2)
+
     parts.nth(0).get_by_role("button", name="Remove this part (part 1)").click()
     expect(parts).to_have_count(1)
     expect(parts.nth(0).locator("textarea")).to_have_value("Second part")
@@ -121,4 +128,26 @@ def test_a_template_fills_the_parts_and_the_thread_saves_with_an_image(
     assert post["account"] == "@DeptHelp" and len(post["parts"]) == 2
     assert post["parts"][1]["media"][0]["alt_text"] == "A bar chart of responses"
     assert not [m for m in console if "Content Security Policy" in m], console
+    page.context.close()
+
+
+def test_enter_in_a_field_checks_the_words_and_never_removes_a_part_without_javascript(
+    browser: Browser, proxy_server: str, cli: Cli
+) -> None:
+    page, _ = signed_in_page(browser, ALICE, javascript=False)
+    page.goto(f"{proxy_server}/posts/new")
+    page.locator("#part-0-text").fill("First part")
+    page.get_by_role("button", name="Add a part").click()
+    parts = page.locator("#parts .compose-part")
+    expect(parts).to_have_count(2)
+    parts.nth(1).locator("textarea").fill("Call 07700 900123")
+    before = every_row(cli)
+    with page.expect_navigation():
+        parts.nth(0).locator(".alt-text").first.press("Enter")
+    expect(parts).to_have_count(2)
+    expect(page.locator("#problems")).to_have_count(0)  # not "Use this template" either
+    expect(parts.nth(0).locator("textarea")).to_have_value("First part")
+    expect(page.locator("#findings li.finding-block")).to_contain_text("Blocks")
+    expect(page.locator("#part-1-count")).to_have_text("17 / 280")
+    assert every_row(cli) == before
     page.context.close()
