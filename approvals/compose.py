@@ -14,9 +14,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from approvals import posts
-from approvals.errors import NotFound
+from approvals.config import Action
+from approvals.db import MAX_ID
+from approvals.errors import IllegalTransition, NotFound
+from approvals.map_store import current_map
 from approvals.models import Person, Post, PostState, RevisionPart
 from approvals.posts import PartInput
+from approvals.workflow import EDITABLE
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,26 @@ class Saved:
     @property
     def changed(self) -> bool:
         return self.edited or self.rescheduled or self.submitted
+
+
+def find_post(session: Session, post_id: int) -> Post:
+    """The post, or `NotFound`; an id no row can have (ids are 32 bits on PostgreSQL) is
+    not looked up at all."""
+    post = session.get(Post, post_id) if 1 <= post_id <= MAX_ID else None
+    if post is None:
+        raise NotFound(f"post {post_id} does not exist")
+    return post
+
+
+def open_for_edit(session: Session, *, actor: Person, post_id: int) -> Post:
+    """The post as someone about to change its words may open it: the map lets them draft on
+    its account and its state still allows an edit (the refusals `posts.edit` gives)."""
+    post = find_post(session, post_id)
+    account = posts.account_of(session, post)
+    current_map(session).require(actor.email, Action.DRAFT, account.handle)
+    if post.state not in EDITABLE:
+        raise IllegalTransition(f"post {post.id} is {post.state.value}; it can no longer be edited")
+    return post
 
 
 def save_new(
@@ -82,9 +106,7 @@ def save_changes(
 
     An edit of a post in review sends it back to review by itself (every approval void), so
     `submit` only submits what is a draft after the edit."""
-    post = session.get(Post, post_id)
-    if post is None:
-        raise NotFound(f"post {post_id} does not exist")
+    post = open_for_edit(session, actor=actor, post_id=post_id)
     edited = rescheduled = submitted = False
     current = posts.revision_parts(session, posts.current_revision(session, post))
     if _words(parts) != _stored_words(current):

@@ -23,16 +23,9 @@ from starlette.responses import Response
 
 from approvals import compose, post_templates
 from approvals.config import Action
-from approvals.db import MAX_ID
-from approvals.errors import (
-    IllegalTransition,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    PressgateError,
-)
+from approvals.errors import InvalidInput, NotFound, PermissionDenied, PressgateError
 from approvals.map_store import current_map, get_account
-from approvals.models import Post, PostState
+from approvals.models import PostState
 from approvals.policy import check_config
 from approvals.posts import (
     MAX_ALT_TEXT,
@@ -43,7 +36,7 @@ from approvals.posts import (
     revision_parts,
 )
 from approvals.schedule import parse_local_time
-from approvals.workflow import AFTER_EDIT, EDITABLE
+from approvals.workflow import AFTER_EDIT
 from bot.web.auth import Viewer
 from bot.web.compose_form import (
     ComposeForm,
@@ -68,6 +61,8 @@ IN_REVIEW = frozenset(s for s, after in AFTER_EDIT.items() if after == PostState
 
 
 class TimeRefused(Exception):
+    """The publishing time was refused: its message goes next to the time field."""
+
     def __init__(self, error: InvalidInput) -> None:
         super().__init__(str(error))
         self.error = error
@@ -89,7 +84,7 @@ def new_post_posted(request: Request, who: ViewerDep, posted: FormDep) -> Respon
 @router.get("/posts/{post_id}/edit", name="compose_edit")
 def edit_post(request: Request, who: ViewerDep, post_id: int) -> Response:
     with read(request) as session:
-        post = _editable(session, who, post_id)
+        post = compose.open_for_edit(session, actor=person(session, who), post_id=post_id)
         revision = current_revision(session, post)
         shown = local_input(post.scheduled_at, post.timezone)
         form = ComposeForm(
@@ -207,7 +202,7 @@ def _store(
             submit=submit,
             now=when,
         )
-    post = _editable(session, who, post_id)
+    post = compose.open_for_edit(session, actor=me, post_id=post_id)
     if not form.expected_hash:
         raise InvalidInput("this form does not say which revision you opened; reload it")
     reschedule = None
@@ -252,25 +247,6 @@ def _done_message(saved: compose.Saved) -> str:
     return f"Post {post.id} saved as a draft."
 
 
-def _post(session: Session, post_id: int) -> Post:
-    """An id no row can have (PostgreSQL's ids are 32 bits) is not found, not a crash."""
-    post = session.get(Post, post_id) if 1 <= post_id <= MAX_ID else None
-    if post is None:
-        raise NotFound(f"post {post_id} does not exist")
-    return post
-
-
-def _editable(session: Session, who: Viewer, post_id: int) -> Post:
-    """The post, if it exists, its words may still change and this person may draft on its
-    account (the map's own check); otherwise the domain's refusal, shown as a page."""
-    post = _post(session, post_id)
-    account = account_of(session, post)
-    current_map(session).require(who.email, Action.DRAFT, account.handle)
-    if post.state not in EDITABLE:
-        raise IllegalTransition(f"post {post.id} is {post.state.value}; it can no longer be edited")
-    return post
-
-
 def _page(
     request: Request,
     who: Viewer,
@@ -303,7 +279,7 @@ def _page(
             if not accounts and status == 200:
                 status = 403
         else:
-            post = _post(session, post_id)
+            post = compose.find_post(session, post_id)
             handle = account_of(session, post).handle
             context.update(
                 post=post,
