@@ -9,24 +9,39 @@ import pytest
 from approvals import audit, compose, posts, review
 from approvals.errors import IllegalTransition, NotFound, PermissionDenied, Refused
 from approvals.map_store import current_map
-from approvals.models import PostState
+from approvals.models import Post, PostState
 from approvals.posts import PartInput
 from tests.factories import Org
+
+ALICE = "alice@example.org"
+
+
+def save_changes(
+    org: Org,
+    post: Post,
+    text: str,
+    *,
+    reschedule: compose.Reschedule | None = None,
+    submit: bool = False,
+) -> compose.Saved:
+    """Alice saves the compose form of `post` with `text`, as opened at its current words."""
+    assert post.id is not None
+    return compose.save_changes(
+        org.session,
+        actor=org.person(ALICE),
+        post_id=post.id,
+        parts=[PartInput(text)],
+        expected_hash=org.current_hash(post),
+        reschedule=reschedule,
+        submit=submit,
+        now=org.clock.now(),
+    )
 
 
 def test_the_same_words_again_make_no_revision_and_no_audit_entry(org: Org) -> None:
     post = org.draft("Unchanged words")
     assert post.id is not None
-    saved = compose.save_changes(
-        org.session,
-        actor=org.person("alice@example.org"),
-        post_id=post.id,
-        parts=[PartInput("Unchanged words")],
-        expected_hash=org.current_hash(post),
-        reschedule=None,
-        submit=False,
-        now=org.clock.now(),
-    )
+    saved = save_changes(org, post, "Unchanged words")
     assert not saved.changed and saved.post.revision_no == 1
     assert [e.action for e in audit.entries_for(org.session, f"post:{post.id}")] == ["post.draft"]
 
@@ -36,16 +51,7 @@ def test_a_new_time_alone_reschedules_and_the_approvals_stand(org: Org) -> None:
     org.approve(post, "bob@example.org")
     assert post.id is not None
     later = org.clock.now() + timedelta(days=3)
-    saved = compose.save_changes(
-        org.session,
-        actor=org.person("alice@example.org"),
-        post_id=post.id,
-        parts=[PartInput("Words approved once")],
-        expected_hash=org.current_hash(post),
-        reschedule=compose.Reschedule(later),
-        submit=False,
-        now=org.clock.now(),
-    )
+    saved = save_changes(org, post, "Words approved once", reschedule=compose.Reschedule(later))
     assert saved.rescheduled and not saved.edited
     assert saved.post.scheduled_at == later and saved.post.revision_no == 1
     standing = review.quorum(org.session, saved.post, current_map(org.session))
@@ -55,16 +61,7 @@ def test_a_new_time_alone_reschedules_and_the_approvals_stand(org: Org) -> None:
 def test_an_edit_in_review_with_submit_goes_back_to_review_once(org: Org) -> None:
     post = org.submitted("First words")
     assert post.id is not None
-    saved = compose.save_changes(
-        org.session,
-        actor=org.person("alice@example.org"),
-        post_id=post.id,
-        parts=[PartInput("Second words")],
-        expected_hash=org.current_hash(post),
-        reschedule=None,
-        submit=True,
-        now=org.clock.now(),
-    )
+    saved = save_changes(org, post, "Second words", submit=True)
     assert saved.edited and not saved.submitted and saved.post.state == PostState.SUBMITTED
 
 
