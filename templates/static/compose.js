@@ -313,7 +313,7 @@
   /* --- templates ------------------------------------------------------------------------ */
 
   function fillFromTemplate(texts) {
-    while (parts().length < Math.min(texts.length, maxParts)) {
+    while (parts().length < texts.length) {
       addPart();
     }
     parts().forEach(function (part, index) {
@@ -347,7 +347,14 @@
       if (!answer.ok) {
         error.textContent = answer.body.detail || "The template could not be used.";
         error.hidden = false;
-        error.focus();
+        say(error.textContent);
+        return;
+      }
+      if (answer.body.parts.length > maxParts) {
+        error.textContent = "This template makes " + answer.body.parts.length +
+          " parts; a thread may have at most " + maxParts + ".";
+        error.hidden = false;
+        say(error.textContent);
         return;
       }
       error.hidden = true;
@@ -359,6 +366,7 @@
     }).catch(function () {
       error.textContent = "The template could not be fetched; try again.";
       error.hidden = false;
+      say(error.textContent);
     });
   }
 
