@@ -58,7 +58,6 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
-        app.state.engine.dispose()
 
 
 @pytest.fixture
@@ -117,9 +116,5 @@ def proxy_server(cli: Cli) -> Iterator[str]:
 
 @pytest.fixture
 def web(cli: Cli) -> Iterator[Web]:
-    app = create_app(web_settings(cli), clock=cli.clock)
-    with TestClient(app, client=TRUSTED) as client:
+    with TestClient(create_app(web_settings(cli), clock=cli.clock), client=TRUSTED) as client:
         yield Web(client, cli)
-    # Each app has its own pool: give its connections back now, not whenever it is collected
-    # (a PostgreSQL server shared by parallel test runs has only so many).
-    app.state.engine.dispose()
