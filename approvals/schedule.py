@@ -24,12 +24,20 @@ def parse_local_time(text: str, *, zone: str, now: datetime) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         parsed = _parse_plain(value)
-    if parsed.tzinfo is not None:
-        instant = parsed.astimezone(UTC)
-    else:
-        instant = local_to_utc(parsed, zone=zone)
+    try:
+        if parsed.tzinfo is not None:
+            instant = parsed.astimezone(UTC)
+        else:
+            instant = local_to_utc(parsed, zone=zone)
+    except OverflowError:  # year 1 east of Greenwich, or 9999 west of it, has no UTC instant
+        raise InvalidInput(
+            f"time {value!r} is out of range; give a time in the coming years"
+        ) from None
     if instant <= now:
-        shown = instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+        try:
+            shown = instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+        except OverflowError:  # the first instant of year 1, seen from west of Greenwich
+            shown = instant.strftime("%Y-%m-%d %H:%M UTC")
         raise InvalidInput(f"time {value!r} ({shown}) is in the past; give a future time")
     return instant
 

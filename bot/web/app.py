@@ -17,9 +17,9 @@ from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, errors, guidance, oidc, problems
+from bot.web import check, errors, guidance, oidc, problems, templates_api
 from bot.web.body_limit import BodyLimit
-from bot.web.pages import bulk, home, signin
+from bot.web.pages import bulk, compose, home, signin
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -66,6 +66,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(bulk.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
+    app.include_router(compose.router)
+    app.include_router(templates_api.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     problems.install(app)
     errors.install(app)
@@ -76,7 +78,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         default=settings.max_request_bytes,
-        routes={"/guidance/check": guidance.MAX_BODY_BYTES, "/import": bulk.MAX_BODY_BYTES},
+        routes={
+            "/guidance/check": guidance.MAX_BODY_BYTES,
+            "/import": bulk.MAX_BODY_BYTES,
+            "/posts/new": compose.MAX_BODY_BYTES,
+            "/posts/*/edit": compose.MAX_BODY_BYTES,
+        },
     )
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app

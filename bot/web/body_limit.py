@@ -26,7 +26,8 @@ from bot.web.problems import problem
 
 class BodyLimit:
     def __init__(self, app: ASGIApp, *, default: int, routes: Mapping[str, int]) -> None:
-        """`routes` maps a path to its own limit; a path ending in "/" covers all below it."""
+        """`routes` maps a path to its own limit; a path ending in "/" covers all below it, and
+        a `*` stands for one path segment (`/posts/*/edit`)."""
         self.app = app
         self.default = default
         self.routes = dict(routes)
@@ -34,6 +35,9 @@ class BodyLimit:
     def limit_for(self, path: str) -> int:
         if path in self.routes:
             return self.routes[path]
+        for pattern, limit in self.routes.items():
+            if "*" in pattern and _segments_match(pattern, path):
+                return limit
         prefixes = [p for p in self.routes if p.endswith("/") and path.startswith(p)]
         return self.routes[max(prefixes, key=len)] if prefixes else self.default
 
@@ -100,3 +104,8 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None  # the server refuses a malformed length itself
     return None
+
+
+def _segments_match(pattern: str, path: str) -> bool:
+    want, have = pattern.split("/"), path.split("/")
+    return len(want) == len(have) and all(w in ("*", h) for w, h in zip(want, have, strict=True))

@@ -22,6 +22,24 @@ def test_london_summer_time_is_an_hour_ahead() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("0001-01-01 00:00", "Asia/Tokyo"),
+        ("9999-12-31 23:59", "America/New_York"),
+        ("0001-01-01T00:00+05:00", "Europe/London"),
+    ],
+)
+def test_a_time_with_no_utc_instant_is_bad_input_not_a_crash(text: str, zone: str) -> None:
+    with pytest.raises(InvalidInput, match="is out of range; give a time in the coming years"):
+        parse_local_time(text, zone=zone, now=NOW)
+
+
+def test_the_earliest_time_there_is_is_in_the_past_seen_from_any_zone() -> None:
+    with pytest.raises(InvalidInput, match=r"\(1-01-01 00:00 UTC\) is in the past"):
+        parse_local_time("0001-01-01T00:00+00:00", zone="America/New_York", now=NOW)
+
+
 def test_another_accounts_zone_is_honoured() -> None:
     assert parse_local_time("2026-12-01 09:00", zone="America/New_York", now=NOW) == datetime(
         2026, 12, 1, 14, 0, tzinfo=UTC

@@ -8,12 +8,14 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from playwright.sync_api import Browser, sync_playwright
@@ -40,22 +42,29 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def live_server(cli: Cli) -> Iterator[str]:
-    """The web app over the `cli` fixture's database, served for real on a free port."""
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """`app` served for real by uvicorn on a free loopback port, for as long as the block."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(cli.settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(cli: Cli) -> Iterator[str]:
+    """The web app over the `cli` fixture's database, served for real on a free port."""
+    with serve(create_app(cli.settings)) as url:
+        yield url
 
 
 PROXY_HEADER = "X-Test-Signed-In-Email"
@@ -94,6 +103,15 @@ def web_settings(cli: Cli, **changes: Any) -> Settings:
     return cli.settings.model_copy(
         update={"proxy_auth_header": PROXY_HEADER, "trusted_proxies": ["127.0.0.1"], **changes}
     )
+
+
+@pytest.fixture
+def proxy_server(cli: Cli) -> Iterator[str]:
+    """The web app served for real as it runs behind an SSO proxy, on the `cli` fixture's
+    database and clock: a browser context made with `extra_http_headers={PROXY_HEADER:
+    email}` is signed in as that person (loopback is the trusted proxy)."""
+    with serve(create_app(web_settings(cli), clock=cli.clock)) as url:
+        yield url
 
 
 @pytest.fixture
