@@ -17,6 +17,7 @@ from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.web import check, errors, guidance
 from bot.web.pages import home, signin
+from bot.web.pages import post as post_pages
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     app.include_router(signin.router)
     app.include_router(home.router)
+    app.include_router(post_pages.router)  # /posts/{id} and /posts/{id}/review
     app.include_router(guidance.router)
     app.include_router(check.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
