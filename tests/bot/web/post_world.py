@@ -2,6 +2,7 @@
 the real CLI and the real dispatcher, over the `web` fixture's database."""
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from approvals.db import session_scope
+from approvals.post_detail import PostDetail, ReviewDetail
 from approvals.strays import record_stray
 from bot.dispatcher import Dispatcher
 from bot.publishers import publisher_factory
@@ -24,6 +26,27 @@ from tests.fakes.fake_x import FakeX
 from tests.fakes.notifier import RecordingNotifier
 
 ALICE = ("--as", "alice@example.org")
+
+
+def alert(html: str) -> str:
+    """The message of the page's alert (a refusal, or a problem with the request)."""
+    found = re.search(r'role="alert">([^<]*)<', html)
+    assert found, "the problem is shown as an alert"
+    return found.group(1)
+
+
+def detail_of(page: Any) -> PostDetail:
+    """What the post page was rendered from."""
+    detail = page.context["detail"]
+    assert isinstance(detail, PostDetail), page.template.name
+    return detail
+
+
+def review_of(page: Any) -> ReviewDetail:
+    """What the review page was rendered from."""
+    detail = page.context["detail"]
+    assert isinstance(detail, ReviewDetail), page.template.name
+    return detail
 
 
 def drafted(cli: Cli, *args: str, account: str = "@DeptNews") -> Any:

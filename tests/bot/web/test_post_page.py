@@ -4,16 +4,16 @@ revision history with word diffs, the audit trail, and only the actions the view
 Only people with a right on the post's account see it; for anyone else it does not exist.
 Reading it changes nothing."""
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
-from approvals.post_detail import PostDetail
 from tests.bot.conftest import Cli, every_row
 from tests.bot.web.conftest import Web
 from tests.bot.web.post_world import (
     ALICE,
+    alert,
     apply_map,
+    detail_of,
     drafted,
     on_fake_x,
     publish_due,
@@ -23,18 +23,6 @@ from tests.bot.web.post_world import (
 )
 
 HOUR = timedelta(hours=1)
-
-
-def detail_of(page: object) -> PostDetail:
-    detail = page.context["detail"]  # type: ignore[attr-defined]
-    assert isinstance(detail, PostDetail)
-    return detail
-
-
-def alert(html: str) -> str:
-    found = re.search(r'role="alert">([^<]*)<', html)
-    assert found, "the refusal is shown as an alert"
-    return found.group(1)
 
 
 def test_the_page_shows_every_part_its_images_state_schedule_and_hash(
@@ -58,7 +46,7 @@ def test_the_page_shows_every_part_its_images_state_schedule_and_hash(
     )
     page = web.sign_in("bob@example.org").client.get(f"/posts/{post['id']}")
     assert page.status_code == 200
-    assert page.template.name == "pages/post.html"  # type: ignore[attr-defined]
+    assert page.template.name == "pages/post.html"
     html = page.text
     assert "Receipts are up this year." in html and "Details in the annual report." in html
     assert "Part 1 of 2" in html and "Part 2 of 2" in html
