@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from approvals import posts, review, takedown
 from approvals.actions import visible_post
-from approvals.errors import InvalidInput, NotFound, PressgateError, Refused
+from approvals.errors import InvalidInput, NotFound, PressgateError, Refused, StaleRevision
 from approvals.models import Person, Post
 from approvals.post_detail import post_detail
 from approvals.publisher import XError
@@ -86,8 +86,13 @@ def act(
     except NotFound:
         raise  # missing, or not the viewer's to see: the same "not found" page either way
     except PressgateError as error:  # refused: nothing was written (the unit rolled back)
+        message = str(error)
+        if isinstance(error, StaleRevision):  # say plainly that the decision did not count
+            message = (
+                f"Nothing was recorded: the words changed after this page was shown ({message})."
+            )
         show = show_review if back == "review" else show_post
-        return show(request, who, post_id, refusal=str(error), status=status_of(error))
+        return show(request, who, post_id, refusal=message, status=status_of(error))
     flash(request, notice)
     target = f"/posts/{post_id}/review" if back == "review" else f"/posts/{post_id}"
     return RedirectResponse(target, status_code=303)

@@ -98,5 +98,7 @@ def web_settings(cli: Cli, **changes: Any) -> Settings:
 
 @pytest.fixture
 def web(cli: Cli) -> Iterator[Web]:
-    with TestClient(create_app(web_settings(cli), clock=cli.clock), client=TRUSTED) as client:
+    app = create_app(web_settings(cli), clock=cli.clock)
+    with TestClient(app, client=TRUSTED) as client:
         yield Web(client, cli)
+    app.state.engine.dispose()  # its connections close now, not whenever the app is collected

@@ -107,8 +107,12 @@ def stray(cli: Cli, post_id: int, x_post_id: str) -> None:
 @contextmanager
 def web_with(cli: Cli, settings: Settings) -> Iterator[Web]:
     """The web app as a browser sees it, with these settings (a publisher, for takedowns)."""
-    with TestClient(create_app(settings, clock=cli.clock), client=TRUSTED) as client:
-        yield Web(client, cli)
+    app = create_app(settings, clock=cli.clock)
+    try:
+        with TestClient(app, client=TRUSTED) as client:
+            yield Web(client, cli)
+    finally:
+        app.state.engine.dispose()
 
 
 def sandbox_settings(cli: Cli) -> Settings:

@@ -162,6 +162,7 @@ def test_approving_words_that_changed_since_the_page_was_shown_is_refused(
         f"/posts/{post['id']}/approve",
         {"revision_hash": shown},
         409,
+        "Nothing was recorded: the words changed after this page was shown",
         f"post {post['id']} has changed since revision {shown[:12]}",
         "review the current revision",
     )
