@@ -30,7 +30,9 @@ def publisher_factory(settings: Settings, engine: Engine, clock: Clock) -> Publi
 
     def publisher_for(session: Session, account: Account) -> XPublisher:
         if sandbox:
-            return SandboxPublisher(engine=engine, account_key=account.key, clock=clock)
+            return SandboxPublisher(
+                engine=engine, account_key=account.key, clock=clock, session=session
+            )
         if account.kind != "corporate":
             raise Rejected(f"{account.handle} is not corporate; nothing is published to it")
         stored = tokens_of(session, account, secret)

@@ -3,8 +3,15 @@
 It is what `pressgate demo` uses, and what runs when asked for with PRESSGATE_SANDBOX=1,
 never as a silent stand-in for missing X credentials. Its ids start with `sandbox-` and
 posts it publishes are flagged `sandbox`, so nobody mistakes them for real posts on X.
+
+A takedown holds the post's row lock across its calls to the publisher. SQLite has one
+writer, so a sandbox that wrote in a transaction of its own would wait for the takedown's
+until the busy timeout: while the unit of work it was made in is still open, a deletion is
+written in it instead (and commits, or rolls back, with the takedown).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -21,8 +28,21 @@ PREFIX = "sandbox-"
 class SandboxPublisher:
     sandbox = True
 
-    def __init__(self, *, engine: Engine, account_key: str, clock: Clock) -> None:
+    def __init__(
+        self, *, engine: Engine, account_key: str, clock: Clock, session: Session | None = None
+    ) -> None:
         self._engine, self._key, self._clock = engine, account_key, clock
+        self._session = session  # the unit of work it was made in, if any
+
+    @contextmanager
+    def _unit(self) -> Iterator[Session]:
+        """For a deletion: the caller's unit of work while it is open, else one of our own."""
+        if self._session is not None and self._session.in_transaction():
+            yield self._session
+            self._session.flush()
+            return
+        with session_scope(self._engine) as session:
+            yield session
 
     def create_post(self, part: OutgoingPart, *, reply_to: str | None) -> str:
         row = SandboxPost(
@@ -32,13 +52,13 @@ class SandboxPublisher:
             media=[{"sha256": m.sha256, "alt_text": m.alt_text} for m in part.media],
             created_at=self._clock.now(),
         )
-        with session_scope(self._engine) as session:
+        with session_scope(self._engine) as session:  # committed at once, like an id from X
             session.add(row)
             session.flush()
             return f"{PREFIX}{row.id}"
 
     def delete_post(self, post_id: str) -> None:
-        with session_scope(self._engine) as session:
+        with self._unit() as session:
             row = _row(session, post_id)
             if row is None:
                 raise Rejected(f"{post_id} is not a sandbox post")

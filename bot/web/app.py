@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.web import check, errors, guidance, oidc, problems, templates_api
 from bot.web.body_limit import BodyLimit
 from bot.web.pages import bulk, compose, home, signin
+from bot.web.pages import post as post_pages
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(oidc.router_for(settings))
     app.include_router(home.router)
     app.include_router(bulk.router)
+    app.include_router(post_pages.router)  # /posts/{id} and /posts/{id}/review
     app.include_router(guidance.router)
     app.include_router(check.router)
     app.include_router(compose.router)

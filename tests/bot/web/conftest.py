@@ -116,5 +116,7 @@ def proxy_server(cli: Cli) -> Iterator[str]:
 
 @pytest.fixture
 def web(cli: Cli) -> Iterator[Web]:
-    with TestClient(create_app(web_settings(cli), clock=cli.clock), client=TRUSTED) as client:
+    app = create_app(web_settings(cli), clock=cli.clock)
+    with TestClient(app, client=TRUSTED) as client:
         yield Web(client, cli)
+    app.state.engine.dispose()  # its connections close now, not whenever the app is collected
