@@ -16,7 +16,8 @@ from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.web import check, errors, guidance
-from bot.web.pages import home, signin
+from bot.web.pages import audit_log, calendar, duty, home, signin
+from bot.web.pages import map as map_page
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -53,6 +54,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(home.router)
     app.include_router(guidance.router)
     app.include_router(check.router)
+    app.include_router(calendar.router)
+    app.include_router(audit_log.router)
+    app.include_router(map_page.router)
+    app.include_router(duty.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
     add_sessions(app, settings)

@@ -20,7 +20,9 @@ def test_the_page_shows_the_guidance_and_the_check_form(client: TestClient) -> N
     assert page.template.name == "pages/guidance.html"
     assert page.context["version"] is None
     for rule in DEFAULT_GROUND_RULES:
-        assert rule.replace("'", "&#39;") in page.text
+        assert f"<li>{rule}</li>" in page.text, "the ground rules are a list, not raw Markdown"
+    assert "<h3>Ground rules</h3>" in page.text and "## Ground rules" not in page.text
+    assert "<code>pressgate guidance check</code>" in page.text and "`" not in page.text
     assert "Not yet published" in page.text
     assert '<form method="post" action="/guidance/check#check">' in page.text
     assert "<script" not in page.text and "src=" not in page.text and "<style" not in page.text

@@ -33,9 +33,11 @@ def test_staff_read_the_rules_and_check_a_draft(
     )
     assert page.locator("h1").inner_text() == "Personal use of social media"
     guidance = page.locator("div.guidance")
-    assert guidance.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap", (
+    assert guidance.evaluate("e => getComputedStyle(e).borderLeftStyle") == "solid", (
         "the stylesheet did not apply"
     )
+    assert guidance.locator("ol > li").count() == 5, "the ground rules are rendered as a list"
+    assert "## " not in guidance.inner_text(), "Markdown shown raw"
     assert "even from a private or locked profile" in page.content()
 
     before = every_row(cli)
