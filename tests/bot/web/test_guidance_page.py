@@ -58,3 +58,34 @@ def test_staff_read_the_rules_and_check_a_draft(
     )
     assert not [m for m in console if "Content Security Policy" in m], console
     page.close()
+
+
+def test_script_and_script_links_in_the_guidance_do_nothing_in_a_browser(
+    browser: Browser, live_server: str, cli: Cli
+) -> None:
+    config = cli.settings.config
+    rules = [
+        "<script>window.pwned = 1</script> Think first.",
+        "[Read more](javascript:window.pwned=2) or [the rules](https://www.gov.uk/rules).",
+        '<img src=x onerror="window.pwned = 3"> ![logo](https://evil.example/logo.png)',
+    ]
+    listed = ", ".join(f"'{rule}'" for rule in rules)
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"ground_rules = [{listed}]\n", encoding="utf-8"
+    )
+    cli.ok("map", "apply", "--as", "dana@example.org")
+    page = browser.new_page()
+    requested: list[str] = []
+
+    def remember(request: Request) -> None:
+        requested.append(request.url)
+
+    page.on("request", remember)
+    page.goto(f"{live_server}/guidance")
+    guidance = page.locator("div.guidance")
+    assert "<script>window.pwned = 1</script> Think first." in guidance.inner_text()
+    assert page.evaluate("window.pwned") is None
+    hrefs = guidance.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs == ["https://www.gov.uk/rules", "https://evil.example/logo.png"]
+    assert all(url.startswith(live_server) for url in requested), requested
+    page.close()
