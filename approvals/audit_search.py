@@ -248,15 +248,17 @@ def export_lines(
     upto: int,
     batch: int = EXPORT_BATCH,
 ) -> Iterator[str]:
-    """Every matching entry up to `upto` as JSON lines, oldest first; each batch is read in
-    a session of its own (`open_session`), closed before its lines are handed on."""
+    """Every matching entry up to `upto` as JSON lines, oldest first, one chunk of lines per
+    batch (a web server hands each chunk on in one go). Each batch is read in a session of
+    its own (`open_session`), closed before its lines are handed on."""
     after = 0
     while True:
         with open_session() as session:
             lines, last = export_batch(
                 session, filters=filters, after=after, upto=upto, batch=batch
             )
-        yield from lines
+        if lines:
+            yield "".join(lines)
         if last is None:
             return
         after = last

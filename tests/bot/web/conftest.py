@@ -44,9 +44,8 @@ def browser() -> Iterator[Browser]:
 def live_server(cli: Cli) -> Iterator[str]:
     """The web app over the `cli` fixture's database, served for real on a free port."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(cli.settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(cli.settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -56,6 +55,7 @@ def live_server(cli: Cli) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=5)
+    app.state.engine.dispose()
 
 
 PROXY_HEADER = "X-Test-Signed-In-Email"
@@ -98,5 +98,7 @@ def web_settings(cli: Cli, **changes: Any) -> Settings:
 
 @pytest.fixture
 def web(cli: Cli) -> Iterator[Web]:
-    with TestClient(create_app(web_settings(cli), clock=cli.clock), client=TRUSTED) as client:
+    app = create_app(web_settings(cli), clock=cli.clock)
+    with TestClient(app, client=TRUSTED) as client:
         yield Web(client, cli)
+    app.state.engine.dispose()  # PostgreSQL's connections are few and shared by every run

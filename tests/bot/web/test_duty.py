@@ -45,7 +45,9 @@ class OnX:
 def on_x(cli: Cli) -> Iterator[OnX]:
     with FakeX() as fake:
         user = fake.add_user("DeptHelp")
-        connect_account(cli.engine, cli.clock, "@DeptHelp", user)
+        engine = cli.engine
+        connect_account(engine, cli.clock, "@DeptHelp", user)
+        engine.dispose()
         settings = web_settings(
             cli,
             **x_settings(fake).model_dump(
@@ -63,6 +65,7 @@ def on_x(cli: Cli) -> Iterator[OnX]:
         app = create_app(settings, clock=cli.clock)
         with TestClient(app, client=TRUSTED) as client:
             yield OnX(Web(client, cli), fake, user)
+        app.state.engine.dispose()
     assert not fake.server_errors, fake.server_errors
 
 
