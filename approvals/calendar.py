@@ -188,7 +188,7 @@ def calendar(
 
 
 def _entries(session: Session, accounts: list[Account], week: IsoWeek) -> dict[int, list[Entry]]:
-    """Every account's posts in the week, in three queries whatever their number."""
+    """Every account's posts in the week, in four queries whatever their number."""
     by_zone: dict[str, list[int]] = defaultdict(list)
     for account in accounts:
         assert account.id is not None
