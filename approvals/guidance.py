@@ -367,6 +367,22 @@ def _read_of(session: Session, version_id: int, person_id: int) -> GuidanceRead 
     ).first()
 
 
+def receipt_of(session: Session, *, person: Person) -> GuidanceRead | None:
+    """`person`'s first receipt for the current text (any version with the same words, as in
+    `read_status`), or None if they have not read what is up now."""
+    version = current_version(session)
+    if version is None or person.id is None:
+        return None
+    return session.exec(
+        select(GuidanceRead)
+        .join(GuidanceVersion, col(GuidanceVersion.id) == col(GuidanceRead.version_id))
+        .where(GuidanceRead.person_id == person.id)
+        .where(GuidanceVersion.content_hash == version.content_hash)
+        .order_by(col(GuidanceRead.read_at))
+        .limit(1)
+    ).first()
+
+
 def read_status(session: Session) -> list[ReadStatus]:
     """Who in the map has read the current text, in map order.
 

@@ -10,12 +10,11 @@ from approvals import controls, credentials
 from approvals.credentials import XTokens
 from approvals.errors import InvalidInput, Refused
 from approvals.map_store import get_account
-from approvals.models import Account, Post
 from approvals.publisher import XError
 from approvals.summary import post_view
-from approvals.takedown import takedown as takedown_post
 from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
-from bot.publishers import publisher_factory, x_client
+from bot.publishers import x_client
+from bot.takedowns import take_down
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
 AccountArg = Annotated[str | None, typer.Argument(help="@account; omit with --all.")]
@@ -78,24 +77,14 @@ def takedown(
 ) -> None:
     """Delete a published post (every part of a thread) from X."""
     app = app_of(ctx)
-    publishers = publisher_factory(app.settings, app.engine, app.clock)
     with app.session() as session:
-        post = session.get(Post, post_id)
-        if post is None:
-            raise InvalidInput(f"post {post_id} does not exist")
-        person = app.person(session, actor)
-        account = session.get(Account, post.account_id)
-        assert account is not None
-        try:
-            publisher = publishers(session, account)
-        except XError as error:
-            raise Refused(str(error)) from None
-        post = takedown_post(
+        post = take_down(
             session,
-            actor=person,
+            settings=app.settings,
+            engine=app.engine,
+            clock=app.clock,
+            actor=app.person(session, actor),
             post_id=post_id,
-            publisher=publisher,
-            now=app.clock.now(),
             reason=reason,
         )
         view = post_view(session, post)

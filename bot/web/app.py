@@ -19,7 +19,8 @@ from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.web import check, errors, guidance, oidc, problems, templates_api
 from bot.web.body_limit import BodyLimit
-from bot.web.pages import bulk, compose, home, signin
+from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, signin
+from bot.web.pages import map as map_page
 from bot.web.pages import post as post_pages
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
@@ -70,6 +71,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(check.router)
     app.include_router(compose.router)
     app.include_router(templates_api.router)
+    app.include_router(calendar.router)
+    app.include_router(audit_log.router)
+    app.include_router(map_page.router)
+    app.include_router(duty.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     problems.install(app)
     errors.install(app)

@@ -1,37 +1,38 @@
-"""The personal-use guidance page and its self-check form.
+"""The personal-use guidance page, its self-check form, and "I have read this".
+
+The guidance is for all staff: anyone can read it and use the self-check without signing
+in; recording that you have read it needs a signed-in person of the map (the receipt is
+kept against their name, as `pressgate guidance read` keeps it). The text is the
+organisation's Markdown, rendered in safe mode (`bot.web.markdown`).
 
 The check takes a draft of someone's own post, which may hold their personal details: it
 runs in a read-only transaction, writes nothing, logs nothing and asks browsers not to
 cache the answer. The form is parsed here from the URL-encoded body (the only encoding a
-single-field HTML form sends), so the page needs no multipart parser as a dependency.
+single-field HTML form sends), so the page needs no multipart parser as a dependency. It
+changes nothing, so it needs no CSRF token and works for people who are not signed in.
 """
 
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from approvals import guidance
-from approvals.db import session_scope
 from approvals.errors import Refused
 from approvals.findings import Finding
-from approvals.map_store import current_map
+from approvals.map_store import current_map, get_person
+from approvals.models import GuidanceRead
+from bot.web.auth import NotInMap, Viewer, viewer
+from bot.web.csrf import csrf_protect
+from bot.web.deps import ViewerDep, flash, now, person, read, render, write
+from bot.web.markdown import render_markdown
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 PAGE = "pages/guidance.html"
 MAX_DRAFT_CHARS = 10_000  # far beyond any post; enough for a long draft on another network
 # At worst every character is four bytes of UTF-8, each percent-encoded as three.
 MAX_BODY_BYTES = 3 * 4 * MAX_DRAFT_CHARS + 1024
 
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined
-    )
-)
 router = APIRouter()
 
 
@@ -61,14 +62,30 @@ def guidance_page(request: Request) -> Response:
 @router.post("/guidance/check", response_class=HTMLResponse, name="guidance_check")
 def guidance_check(request: Request, draft: Annotated[str, Depends(_draft)]) -> Response:
     """The same page with the findings for a draft; advisory, and it stores nothing."""
-    response = _render(request, draft=draft, findings=[], check=True)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _render(request, draft=draft, findings=[], check=True)
+
+
+@router.post("/guidance/read", name="guidance_read", dependencies=[Depends(csrf_protect)])
+def guidance_read(request: Request, who: ViewerDep) -> Response:
+    """Record that the signed-in person has read the current version (audited, once)."""
+    with write(request) as session:
+        receipt = guidance.record_read(session, person=person(session, who), now=now(request))
+    flash(request, f"Recorded: you have read version {receipt.version_id} of the guidance.")
+    return RedirectResponse("/guidance", status_code=303)
+
+
+def _reader(request: Request) -> Viewer | None:
+    """Who is reading, if they are signed in as someone of the map; the page is for all."""
+    try:
+        return viewer(request)
+    except NotInMap:
+        return None
 
 
 def _render(
     request: Request, *, draft: str, findings: list[Finding] | None, check: bool = False
 ) -> Response:
+    reader = _reader(request)
     context: dict[str, Any] = {
         "draft": draft,
         "findings": findings,
@@ -76,16 +93,22 @@ def _render(
         "error": None,
         "max_length": MAX_DRAFT_CHARS,
         "unavailable": None,
+        "reader": reader,
+        "receipt": None,
     }
     status = 200
     try:
-        with session_scope(request.app.state.engine, read_only=True) as session:
+        with read(request) as session:
             view = guidance.current_guidance(session)
             config = current_map(session).config
+            receipt: GuidanceRead | None = None
+            if reader is not None:
+                me = get_person(session, reader.email)
+                receipt = guidance.receipt_of(session, person=me)
     except Refused as error:
         context["unavailable"] = str(error)
-        return templates.TemplateResponse(request, PAGE, context, status_code=503)
-    context.update(text=view.text, version=view.version)
+        return render(request, PAGE, context, status=503)
+    context.update(text=render_markdown(view.text, demote=1), version=view.version, receipt=receipt)
     if check:
         if not draft.strip():
             context.update(findings=None, error="Type or paste a draft to check.")
@@ -97,7 +120,8 @@ def _render(
         else:
             found = guidance.self_check(draft, config)
             context.update(findings=found, segments=_segments(draft, found))
-    return templates.TemplateResponse(request, PAGE, context, status_code=status)
+    # The draft may hold personal details and the receipt is personal: never cached.
+    return render(request, PAGE, context, status=status)
 
 
 def _segments(text: str, findings: list[Finding]) -> list[tuple[str, bool]]:

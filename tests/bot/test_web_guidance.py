@@ -20,7 +20,9 @@ def test_the_page_shows_the_guidance_and_the_check_form(client: TestClient) -> N
     assert page.template.name == "pages/guidance.html"
     assert page.context["version"] is None
     for rule in DEFAULT_GROUND_RULES:
-        assert rule.replace("'", "&#39;") in page.text
+        assert f"<li>{rule}</li>" in page.text, "the ground rules are a list, not raw Markdown"
+    assert "<h3>Ground rules</h3>" in page.text and "## Ground rules" not in page.text
+    assert "<code>pressgate guidance check</code>" in page.text and "`" not in page.text
     assert "Not yet published" in page.text
     assert '<form method="post" action="/guidance/check#check">' in page.text
     assert "<script" not in page.text and "src=" not in page.text and "<style" not in page.text
@@ -105,3 +107,35 @@ def test_without_a_permission_map_the_page_says_what_to_do(database_url: str) ->
         page = client.get("/guidance")
     assert page.status_code == 503
     assert "pressgate init" in page.text
+
+
+HOSTILE_RULES = [
+    "<script>window.pwned = 1</script> Think before you post.",
+    "[Read more](javascript:alert(1)) or [the rules](https://www.gov.uk/rules).",
+    '<a href="javascript:alert(2)">click</a> and ![logo](https://evil.example/logo.png)',
+]
+
+
+def test_markup_and_script_links_in_the_guidance_come_out_inert(
+    cli: Cli, client: TestClient
+) -> None:
+    """The guidance text is the organisation's, edited by many: whatever is in it, the page
+    runs nothing, links nowhere but http(s) and mailto, and fetches nothing."""
+    config = cli.settings.config
+    rules = ", ".join(f"'{rule}'" for rule in HOSTILE_RULES)
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"ground_rules = [{rules}]\n", encoding="utf-8"
+    )
+    cli.ok("map", "apply", "--as", "dana@example.org")
+    cli.ok("guidance", "publish", "--as", "dana@example.org")
+    page = client.get("/guidance")
+    assert page.status_code == 200
+    assert "<script" not in page.text and "<img" not in page.text
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt; Think before you post." in page.text
+    assert "&lt;a href=&quot;javascript:alert(2)&quot;&gt;" in page.text
+    assert 'href="javascript' not in page.text.lower()
+    assert "[Read more](javascript:alert(1))" in page.text, "left as text, not a link"
+    assert '<a href="https://www.gov.uk/rules">the rules</a>' in page.text
+    assert 'href="https://evil.example' in page.text and 'src="https://evil.example' not in (
+        page.text
+    ), "an image is at most a link, never fetched"

@@ -33,9 +33,11 @@ def test_staff_read_the_rules_and_check_a_draft(
     )
     assert page.locator("h1").inner_text() == "Personal use of social media"
     guidance = page.locator("div.guidance")
-    assert guidance.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap", (
+    assert guidance.evaluate("e => getComputedStyle(e).borderLeftStyle") == "solid", (
         "the stylesheet did not apply"
     )
+    assert guidance.locator("ol > li").count() == 5, "the ground rules are rendered as a list"
+    assert "## " not in guidance.inner_text(), "Markdown shown raw"
     assert "even from a private or locked profile" in page.content()
 
     before = every_row(cli)
@@ -55,4 +57,35 @@ def test_staff_read_the_rules_and_check_a_draft(
         "rgb(255, 221, 0)"
     )
     assert not [m for m in console if "Content Security Policy" in m], console
+    page.close()
+
+
+def test_script_and_script_links_in_the_guidance_do_nothing_in_a_browser(
+    browser: Browser, live_server: str, cli: Cli
+) -> None:
+    config = cli.settings.config
+    rules = [
+        "<script>window.pwned = 1</script> Think first.",
+        "[Read more](javascript:window.pwned=2) or [the rules](https://www.gov.uk/rules).",
+        '<img src=x onerror="window.pwned = 3"> ![logo](https://evil.example/logo.png)',
+    ]
+    listed = ", ".join(f"'{rule}'" for rule in rules)
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"ground_rules = [{listed}]\n", encoding="utf-8"
+    )
+    cli.ok("map", "apply", "--as", "dana@example.org")
+    page = browser.new_page()
+    requested: list[str] = []
+
+    def remember(request: Request) -> None:
+        requested.append(request.url)
+
+    page.on("request", remember)
+    page.goto(f"{live_server}/guidance")
+    guidance = page.locator("div.guidance")
+    assert "<script>window.pwned = 1</script> Think first." in guidance.inner_text()
+    assert page.evaluate("window.pwned") is None
+    hrefs = guidance.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs == ["https://www.gov.uk/rules", "https://evil.example/logo.png"]
+    assert all(url.startswith(live_server) for url in requested), requested
     page.close()
