@@ -268,7 +268,10 @@ def test_reminders_and_approvals_in_parallel_neither_deadlock_nor_repeat(
         ]
         for t in threads:
             t.start()
-        time.sleep(6)
+        # Race until enough posts went through, however loaded the machine is (at most 60 s).
+        deadline = time.monotonic() + 60
+        while len(submitted) < 40 and time.monotonic() < deadline:
+            time.sleep(0.2)
         stop.set()
         for t in threads:
             t.join(timeout=60)
