@@ -15,11 +15,22 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from approvals.audit_keys import ENGINE_OPTION, AuditKeyring
+
 SQLITE_BUSY_TIMEOUT_S = 30
 _READ_ONLY = "pressgate_read_only"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, audit_keys: AuditKeyring | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`; `audit_keys` lets its sessions seal and check audit entries.
+
+    Without a keyring the engine can still migrate and read, but `audit.record()` refuses.
+    """
+    if audit_keys is not None:
+        kwargs["execution_options"] = {
+            **kwargs.get("execution_options", {}),
+            ENGINE_OPTION: audit_keys,
+        }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

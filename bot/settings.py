@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from approvals.audit_keys import AuditKeyring
 
 DEFAULT_DATA_DIR = Path("var")
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "secret", "change-me"})
@@ -15,6 +17,12 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'pressgate.db'}"
     config: Path = Path("pressgate.toml")
     secret_key: SecretStr = SecretStr("changeme")
+    # The audit chain's key; unset, it is derived from secret_key. Its own key lets the
+    # secret key be rotated without touching the audit log, and the other way round.
+    audit_key: SecretStr | None = None
+    # `pressgate audit anchor` and the scheduler in `pressgate run` append the audit head here.
+    audit_anchor_file: Path = DEFAULT_DATA_DIR / "audit-anchors.jsonl"
+    audit_anchor_interval: float = Field(3600.0, gt=0, description="Seconds between anchors.")
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -39,6 +47,18 @@ class Settings(BaseSettings):
     demo: bool = False
     log_level: str = "INFO"
     templates_dir: Path = Path(__file__).resolve().parents[1] / "templates" / "posts"
+
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_key_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("needs at least 32 characters (or leave it unset)")
+        return value
+
+    def audit_keyring(self) -> AuditKeyring:
+        """The key that seals the audit chain: PRESSGATE_AUDIT_KEY, else from the secret key."""
+        material = self.audit_key or self.secret_key
+        return AuditKeyring.derive(material.get_secret_value())
 
     @property
     def secret_is_placeholder(self) -> bool:

@@ -45,7 +45,7 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        return make_engine(self.settings.database_url, audit_keys=self.settings.audit_keyring())
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:

@@ -12,7 +12,7 @@ from bot.web import check, guidance
 
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="pressgate", version="0.1.0", docs_url=None, redoc_url=None)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, audit_keys=settings.audit_keyring())
     app.state.settings = settings
     app.state.engine = engine
 

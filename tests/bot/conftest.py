@@ -23,8 +23,8 @@ from bot.cli.main import app as cli_app
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.bot.publishing_world import World, connect_account, publishing_config, x_settings
-from tests.conftest import NOW
-from tests.factories import EXAMPLE_CONFIG, load_org
+from tests.conftest import NOW, drop_schema
+from tests.factories import AUDIT_KEY, EXAMPLE_CONFIG, load_org
 from tests.fakes.fake_x import FakeX
 
 
@@ -54,7 +54,8 @@ class Cli:
 
     @property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        """An engine as the CLI builds it (the caller disposes of it)."""
+        return make_engine(self.settings.database_url, audit_keys=self.settings.audit_keyring())
 
 
 def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -65,13 +66,6 @@ def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     drop_schema(engine)
     engine.dispose()
     return url
-
-
-def drop_schema(engine: Engine) -> None:
-    """No tables at all, so `pressgate init` or `upgrade()` builds the schema as users get it."""
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -85,7 +79,13 @@ def cli(database_url: str, tmp_path: Path) -> Iterator[Cli]:
     """`pressgate` initialised with the example press office's map."""
     config = tmp_path / "pressgate.toml"
     config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
-    settings = Settings(database_url=database_url, config=config, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=database_url,
+        config=config,
+        audit_key=AUDIT_KEY,
+        audit_anchor_file=tmp_path / "anchors.jsonl",
+        _env_file=None,  # type: ignore[call-arg]
+    )
     runner = CliRunner()
     command = Cli(settings=settings, clock=FrozenClock(NOW), runner=runner)
     command.ok("init")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.bot.attacker import tampering
 from tests.bot.conftest import Cli
 from tests.factories import EXAMPLE_CONFIG
 
@@ -173,14 +174,12 @@ def test_audit_verify_names_the_entry_a_direct_database_edit_broke(cli: Cli) -> 
         "draft", "--as", "alice@example.org", "-a", "@DeptNews", "--text", "Hello", "--submit"
     )
     cli.ok("approve", str(post["id"]), "--as", "bob@example.org")
-    engine = cli.engine
-    with engine.begin() as conn:
+    with tampering(cli.settings.database_url) as conn:
         total = conn.execute(text("SELECT count(*) FROM auditentry")).scalar_one()
         conn.execute(
             text("UPDATE auditentry SET actor = 'carol@example.org' WHERE seq = :seq"),
             {"seq": total - 1},
         )
-    engine.dispose()
 
     result = cli("audit", "verify")
 

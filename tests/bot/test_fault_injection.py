@@ -26,7 +26,7 @@ from approvals.migrate import upgrade
 from approvals.models import AuditEntry, Post, PostState
 from tests.bot.conftest import drop_schema
 from tests.bot.publishing_world import SECRET, connect_account
-from tests.factories import load_org, small_config
+from tests.factories import AUDIT_KEY, AUDIT_KEYS, load_org, small_config
 from tests.fakes.fake_x import FakeX
 
 pytestmark = pytest.mark.postgres
@@ -75,7 +75,7 @@ def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 def test_three_workers_killed_at_random_publish_every_post_exactly_once(
     postgres_server_url: str, tmp_path: Path
 ) -> None:
-    engine = make_engine(postgres_server_url)
+    engine = make_engine(postgres_server_url, audit_keys=AUDIT_KEYS)
     drop_schema(engine)
     upgrade(engine)
 
@@ -135,6 +135,8 @@ def test_three_workers_killed_at_random_publish_every_post_exactly_once(
             "PRESSGATE_DATABASE_URL": postgres_server_url,
             "PRESSGATE_CONFIG": str(config_path),
             "PRESSGATE_SECRET_KEY": SECRET,
+            "PRESSGATE_AUDIT_KEY": AUDIT_KEY,
+            "PRESSGATE_AUDIT_ANCHOR_FILE": str(tmp_path / "anchors.jsonl"),
             "PRESSGATE_X_API_URL": fake.base_url,
             "PRESSGATE_X_CONSUMER_KEY": fake.consumer_key,
             "PRESSGATE_X_CONSUMER_SECRET": fake.consumer_secret,
