@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from approvals.audit_chain import (
@@ -41,6 +42,7 @@ from approvals.errors import AuditBroken
 from approvals.models import AuditEntry, AuditHead
 
 SYSTEM = "system"
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 __all__ = [
     "GENESIS",
     "REKEYED",
@@ -96,9 +98,12 @@ def rekey(session: Session, *, at: datetime) -> AuditEntry | None:
     Returns the `audit.rekeyed` entry, or None when the log is empty or already keyed.
     """
     keys = keyring_of(session)
+    seen = read_head(session)
+    if seen is None or seen.key_id is not None or seen.seq == 0:
+        return None  # without taking the head's lock: every process start asks
     head = _locked_head(session)
-    if head.key_id is not None or head.seq == 0:
-        return None
+    if head.key_id is not None:
+        return None  # another process re-keyed it meanwhile
     _refuse_a_broken_head(session, head, keys)
     return _rekey(session, head, keys.current, at.astimezone(UTC))
 
@@ -142,10 +147,17 @@ def _append(
     entry.hash = seal(entry, key)
     session.add(entry)
     session.flush()  # the entry before the head: PostgreSQL's head guard looks it up
-    head.seq, head.hash = entry.seq, entry.hash
-    head.key_id, head.seal = key.key_id, head_seal(key, seq=entry.seq, hash=entry.hash)
-    session.add(head)
-    session.flush()
+    # The head moves by one plain UPDATE rather than a second flush (this runs on every
+    # write path); the session's copy of the row is told the new values as stored ones.
+    moved = {
+        "seq": entry.seq,
+        "hash": entry.hash,
+        "key_id": key.key_id,
+        "seal": head_seal(key, seq=entry.seq, hash=entry.hash),
+    }
+    session.connection().execute(_HEAD.update().where(_HEAD.c.id == head.id).values(moved))
+    for name, value in moved.items():
+        set_committed_value(head, name, value)
     return entry
 
 

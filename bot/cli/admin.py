@@ -70,7 +70,8 @@ def migrate(app: App, revision: str = "head") -> None:
     if entry is not None:
         err_console.print(
             f"audit log re-keyed at entry {entry.seq}: entries 1-{entry.seq - 1} stay checked "
-            "by their plain hashes; take an anchor now (`pressgate audit anchor`)"
+            "by their plain hashes; take an anchor now (`pressgate audit anchor`)",
+            soft_wrap=True,
         )
 
 
@@ -277,7 +278,7 @@ def audit_verify(
             }
         )
     elif result.ok:
-        console.print(_intact(result, anchor_file), highlight=False)
+        console.print(_intact(result, anchor_file), highlight=False, soft_wrap=True)
     else:
         error_line(
             f"audit log broken at entry {result.first_bad_seq}: {result.problem} "
@@ -344,6 +345,7 @@ def audit_anchor(
             f"anchored entry {anchor.seq} (hash {anchor.hash[:16]}..., key {anchor.key_id}) "
             f"in {path}",
             highlight=False,
+            soft_wrap=True,
         )
 
 

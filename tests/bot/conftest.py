@@ -74,20 +74,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _empty_database(request, tmp_path)
 
 
+def make_cli(database_url: str, tmp_path: Path, **overrides: Any) -> Cli:
+    """`pressgate` on `database_url` with the example map's file, not yet initialised."""
+    config = tmp_path / "pressgate.toml"
+    if not config.exists():
+        config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "config": config,
+        "audit_key": AUDIT_KEY,
+        "audit_anchor_file": tmp_path / "audit-anchors.jsonl",
+        **overrides,
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Cli(settings=settings, clock=FrozenClock(NOW), runner=CliRunner())
+
+
 @pytest.fixture
 def cli(database_url: str, tmp_path: Path) -> Iterator[Cli]:
     """`pressgate` initialised with the example press office's map."""
-    config = tmp_path / "pressgate.toml"
-    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
-    settings = Settings(
-        database_url=database_url,
-        config=config,
-        audit_key=AUDIT_KEY,
-        audit_anchor_file=tmp_path / "anchors.jsonl",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    runner = CliRunner()
-    command = Cli(settings=settings, clock=FrozenClock(NOW), runner=runner)
+    command = make_cli(database_url, tmp_path)
     command.ok("init")
     yield command
 
