@@ -170,8 +170,8 @@ class ChainWalk:
                 return f"entry {entry.seq} follows unkeyed entries but does not re-key the log"
             if not _names(entry, self.unkeyed, self.prev):
                 return (
-                    f"entry {entry.seq} re-keyed the log after another entry {self.unkeyed} than "
-                    "the one stored: the unkeyed entries before it were rewritten"
+                    f"entry {entry.seq} re-keys the log but does not name entry {self.unkeyed} "
+                    "as it is stored: the unkeyed entries before it were rewritten"
                 )
             self.rekeyed_at = entry.seq
         elif entry.action == REKEYED:

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -31,8 +30,3 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
-
-def is_at_head(engine: Engine) -> bool:
-    """The schema is at the newest revision this code knows."""
-    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
-    return current_revision(engine) == head
