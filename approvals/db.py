@@ -22,6 +22,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from approvals.audit_keys import ENGINE_OPTION, AuditKeyring
+
 SQLITE_BUSY_TIMEOUT_S = 30.0
 # Ids are INTEGER columns: 64 bits on SQLite but 32 on PostgreSQL, so no row of either can
 # have an id above this, and a larger one must be refused before it reaches a driver.
@@ -30,12 +32,25 @@ _READ_ONLY = "pressgate_read_only"
 VIA = "pressgate_via"  # Session.info key: the door a unit of work came through
 
 
-def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
-    """An engine for `url`; on SQLite a writer waits `busy_timeout` seconds for the lock.
+def make_engine(
+    url: str,
+    *,
+    busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+    audit_keys: AuditKeyring | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for `url`; on SQLite a writer waits `busy_timeout` seconds for the lock;
+    `audit_keys` lets its sessions seal and check audit entries (without a keyring the
+    engine can still migrate and read, but `audit.record()` refuses).
 
     Nothing is created here: SQLite makes a missing file on first connect, so callers that
     must not create a database check `sqlite_file(url)` first.
     """
+    if audit_keys is not None:
+        kwargs["execution_options"] = {
+            **kwargs.get("execution_options", {}),
+            ENGINE_OPTION: audit_keys,
+        }
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(

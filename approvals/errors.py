@@ -45,3 +45,8 @@ class ConfigError(InvalidInput):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class AuditBroken(Refused):
+    """The audit log does not hold (its head was changed outside pressgate, or this process
+    has another key): nothing more is recorded until someone looks (`pressgate audit verify`)."""

@@ -53,8 +53,8 @@ def apply_config(
     """Make `config` the map in force. Returns the new version, or None if nothing changed.
 
     A person may replace the map only if the map in force grants them `manage` on every
-    account. `operator=True` is for whoever runs the installation (`pressgate init`, or the
-    server loading its own config file at start-up): they hold the database already.
+    account. `operator=True` skips that check: it is for the installation's very first map
+    (`install_config`), when nobody holds `manage` yet.
     """
     current = current_version(session)
     if not operator:
@@ -91,6 +91,32 @@ def apply_config(
         },
     )
     return version
+
+
+def install_config(
+    session: Session, *, config: PressgateConfig, source: str, actor: str | None, now: datetime
+) -> ConfigVersion | None:
+    """The map from the operator's own config file (`pressgate init`, `pressgate run`).
+
+    The very first map is loaded by the installation itself and recorded as `system`. After
+    that the file changes the map only as `map apply` does: `actor` must hold `manage` on
+    every account, so no change of the map in force is ever recorded as `system`. The same
+    file again changes nothing and needs nobody.
+    """
+    current = current_version(session)
+    if current is None:
+        return apply_config(
+            session, config=config, source=source, actor=audit.SYSTEM, now=now, operator=True
+        )
+    if current.content_hash == config_hash(config):
+        return None
+    if actor is None:
+        raise Refused(
+            f"{source} differs from the permission map in force (version {current.id}); nothing "
+            "changed: replace the map with `pressgate map apply --as EMAIL` or `pressgate init "
+            "--as EMAIL` (someone holding `manage`)"
+        )
+    return apply_config(session, config=config, source=source, actor=actor.lower(), now=now)
 
 
 def _sync_rows(

@@ -202,7 +202,11 @@ class Approval(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """One link of the hash chain. `seq` is gapless: it is taken under the head row's lock."""
+    """One link of the hash chain. `seq` is gapless: it is taken under the head row's lock.
+
+    `hash` is an HMAC under the audit key named by `key_id`; entries written before the chain
+    was keyed have no `key_id` and a plain SHA-256 `hash` (see approvals/audit.py).
+    """
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     at: datetime = Field(sa_type=UTCDateTime)
@@ -212,14 +216,21 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(sa_type=Text)  # canonical JSON
     prev_hash: str
     hash: str
+    key_id: str | None = None
 
 
 class AuditHead(SQLModel, table=True):
-    """A single row: the newest entry's seq and hash. Locking it serialises appends."""
+    """A single row: the newest entry's seq and hash. Locking it serialises appends.
+
+    `seal` is an HMAC over seq and hash under the key `key_id`, so the row cannot be wound
+    back to an earlier entry (hiding the entries after it) by someone without the key.
+    """
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int = 0
     hash: str = ""
+    key_id: str | None = None
+    seal: str | None = None
 
 
 class GlobalPause(SQLModel, table=True):

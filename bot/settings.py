@@ -4,9 +4,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from approvals.audit_keys import AuditKeyring
 from approvals.errors import InvalidInput, Refused
 
 DEFAULT_DATA_DIR = Path("var")
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = Field(30.0, gt=0)
     config: Path = Path("pressgate.toml")
     secret_key: SecretStr = SecretStr("")
+    # The audit chain's key; unset, it is derived from secret_key. Its own key lets the
+    # secret key be rotated without touching the audit log, and the other way round.
+    audit_key: SecretStr | None = None
+    # `pressgate audit anchor` and the scheduler in `pressgate run` append the audit head here.
+    audit_anchor_file: Path = DEFAULT_DATA_DIR / "audit-anchors.jsonl"
+    audit_anchor_interval: float = Field(3600.0, gt=0, description="Seconds between anchors.")
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -110,6 +117,26 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_CHARS:
             return f"is too short ({len(key)} characters; at least {MIN_SECRET_CHARS})"
         return None
+
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_key_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("needs at least 32 characters (or leave it unset)")
+        return value
+
+    def audit_keyring(self) -> AuditKeyring | None:
+        """The key that seals the audit chain: PRESSGATE_AUDIT_KEY, else from the secret key.
+
+        None when neither is usable (outside the demo): a chain sealed with a key anyone can
+        guess could be recomputed by anyone holding the database. Reading still works; every
+        change is refused with a line saying which variable to set.
+        """
+        if self.audit_key is not None:
+            return AuditKeyring.derive(self.audit_key.get_secret_value())
+        if self.secret_is_placeholder and not self.demo:
+            return None
+        return AuditKeyring.derive(self.secret_key.get_secret_value())
 
     @property
     def secret_is_placeholder(self) -> bool:

@@ -19,6 +19,7 @@ from approvals.db import session_scope
 from approvals.notify import LogNotifier, Notifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
+from bot.audit_anchors import schedule_anchoring
 from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory
@@ -52,6 +53,7 @@ class Worker:
         notifier: Notifier | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
+        self.settings = settings
         self.engine = engine
         self.notifier = notifier or LogNotifier()
         self.interval = settings.dispatch_interval
@@ -84,6 +86,9 @@ class Worker:
             id="reminders",
             max_instances=1,
             coalesce=True,
+        )
+        schedule_anchoring(
+            self.scheduler, settings=self.settings, engine=self.engine, clock=self.clock
         )
         self.scheduler.start()
         log.info("worker %s started (beat every %ss)", self.dispatcher.worker, self.interval)

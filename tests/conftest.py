@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
@@ -21,7 +21,7 @@ import approvals.models  # noqa: F401  (registers tables)
 from approvals.clock import FrozenClock
 from approvals.db import make_engine
 from bot.logs import configure_logging
-from tests.factories import Org, load_org
+from tests.factories import AUDIT_KEYS, Org, load_org
 
 POSTGRES_URL = os.environ.get(
     "PRESSGATE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,34 +57,48 @@ def postgres_server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_engine(postgres_server_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_server_url)
+    engine = make_engine(postgres_server_url, audit_keys=AUDIT_KEYS)
     SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()
 
 
 def reset_tables(engine: Engine) -> None:
-    """Empty every table (faster than recreating the schema, which matters on PostgreSQL)."""
+    """Empty every table (faster than recreating the schema, which matters on PostgreSQL).
+
+    On PostgreSQL a migrated schema refuses TRUNCATE of the audit tables (its triggers);
+    only test code may switch triggers off, here for this one transaction.
+    """
     tables = SQLModel.metadata.sorted_tables
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(tables):
                 conn.execute(table.delete())
 
 
+def drop_schema(engine: Engine) -> None:
+    """No tables at all, so `pressgate init` or `upgrade()` builds the schema as users get it."""
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[Engine]:
     """A fresh, empty schema on each database kind."""
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path}/pressgate.db")
+        eng = make_engine(f"sqlite:///{tmp_path}/pressgate.db", audit_keys=AUDIT_KEYS)
         SQLModel.metadata.create_all(eng)
         yield eng
         eng.dispose()
     else:
         eng = request.getfixturevalue("postgres_engine")
+        if inspect(eng).has_table("alembic_version"):
+            drop_schema(eng)  # a migrated schema (from a CLI test) has the audit triggers
         SQLModel.metadata.create_all(eng)  # a test may have dropped the schema; cheap if not
         reset_tables(eng)
         yield eng
@@ -92,7 +106,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
 
 @pytest.fixture
 def sqlite_engine(tmp_path: os.PathLike[str]) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path}/pressgate.db")
+    eng = make_engine(f"sqlite:///{tmp_path}/pressgate.db", audit_keys=AUDIT_KEYS)
     SQLModel.metadata.create_all(eng)
     yield eng
     eng.dispose()

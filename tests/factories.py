@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from approvals import posts, review
 from approvals.audit import SYSTEM
+from approvals.audit_keys import AuditKeyring
 from approvals.clock import FrozenClock
 from approvals.config import PressgateConfig, config_from_dict, load_config
 from approvals.map_store import apply_config, get_person
@@ -17,6 +18,9 @@ from approvals.posts import PartInput
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "deploy" / "pressgate.example.toml"
+# Every test database's audit chain is sealed with this key (PRESSGATE_AUDIT_KEY in tests).
+AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789"
+AUDIT_KEYS = AuditKeyring.derive(AUDIT_KEY)
 
 
 def example_config() -> PressgateConfig:

@@ -1,5 +1,6 @@
 """Installation and governance commands: init, db, map, audit."""
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -8,12 +9,15 @@ import typer
 from rich.table import Table
 
 from approvals import audit
+from approvals.audit_anchor import read_anchors, verify_with_anchors
 from approvals.config import Action, PressgateConfig, load_config
-from approvals.errors import ConfigError, NotFound
-from approvals.map_store import apply_config, current_map, current_version
+from approvals.errors import ConfigError, NotFound, PressgateError
+from approvals.map_store import apply_config, current_map, current_version, install_config
 from approvals.migrate import upgrade
 from approvals.permissions import PermissionMap
+from bot.audit_anchors import anchor_now, anchor_sinks
 from bot.cli.common import (
+    App,
     AsOpt,
     JsonOpt,
     app_of,
@@ -21,6 +25,7 @@ from bot.cli.common import (
     err_console,
     error_line,
     fail,
+    fail_on,
     print_json,
 )
 from bot.private_files import make_private_dirs, private_writer
@@ -55,18 +60,43 @@ def load_or_exit(path: Path) -> PressgateConfig:
         raise typer.Exit(2) from None
 
 
+def migrate(app: App, revision: str = "head") -> None:
+    """Bring the schema to `revision`; at the newest, also key an audit log written before
+    the chain was keyed, so the re-keying happens now rather than at the next change."""
+    upgrade(app.engine, revision)
+    if revision != "head":
+        return  # perhaps a schema without the key columns yet
+    with app.session() as session:
+        entry = audit.rekey(session, at=app.clock.now())
+    if entry is not None:
+        err_console.print(
+            f"audit log re-keyed at entry {entry.seq}: entries 1-{entry.seq - 1} stay checked "
+            "by their plain hashes; take an anchor now (`pressgate audit anchor`)",
+            soft_wrap=True,
+        )
+
+
 def init(
     ctx: typer.Context,
     config: ConfigOpt = None,
     example: Annotated[
         bool, typer.Option(help="Write the example config first if the file does not exist.")
     ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Who replaces the map in force when the file differs from it (needs `manage`).",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create or upgrade the database and load the permission map from the config file.
 
     The only command that creates a database: the others refuse a SQLite file that is not
     there, so a mistyped path never becomes a new, empty database.
+    The very first map is loaded as `system`; replacing the map in force needs `--as`.
     """
     app = app_of(ctx)
     path = config or app.settings.config
@@ -75,15 +105,10 @@ def init(
         err_console.print(f"wrote the example config to {path}")
     loaded = load_or_exit(path)
     app.create_database()
-    upgrade(app.engine)
+    migrate(app)
     with app.session() as session:
-        version = apply_config(
-            session,
-            config=loaded,
-            source=str(path),
-            actor=audit.SYSTEM,
-            now=app.clock.now(),
-            operator=True,
+        version = install_config(
+            session, config=loaded, source=str(path), actor=actor, now=app.clock.now()
         )
         current = current_version(session)
     result = {
@@ -110,7 +135,7 @@ def write_example_config(path: Path) -> None:
 def db_upgrade(ctx: typer.Context, revision: str = "head") -> None:
     """Apply schema migrations up to REVISION (default: the newest)."""
     app = app_of(ctx)
-    upgrade(app.engine, revision)
+    migrate(app, revision)
     console.print(f"database at {revision}: {app.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -228,12 +253,27 @@ def _explain_person(pmap: PermissionMap, email: str, json_out: bool) -> None:
         console.print(f"personal accounts (never postable): {', '.join(person.personal_handles)}")
 
 
+AnchorFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchor",
+        help="Anchor file (`pressgate audit anchor`): also prove no anchored entry was removed "
+        "or changed.",
+        show_default=False,
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Check the whole hash chain; exit status 1 and the first broken entry if it fails."""
+def audit_verify(
+    ctx: typer.Context, anchor_file: AnchorFileOpt = None, json_out: JsonOpt = False
+) -> None:
+    """Check the whole chain and its sealed head; exit status 1 and the first broken entry."""
     app = app_of(ctx)
+    lines = _anchor_lines(anchor_file) if anchor_file is not None else []
     with app.session(read_only=True) as session:
-        result = audit.verify(session)
+        anchors = read_anchors(lines, source=str(anchor_file))
+        result = verify_with_anchors(session, anchors)
     if json_out:
         print_json(
             {
@@ -241,10 +281,14 @@ def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
                 "checked": result.checked,
                 "first_bad_entry": result.first_bad_seq,
                 "problem": result.problem,
+                "unkeyed_entries": result.unkeyed,
+                "rekeyed_at": result.rekeyed_at,
+                "key_ids": list(result.key_ids),
+                "anchors_checked": result.anchors,
             }
         )
     elif result.ok:
-        console.print(f"audit log intact: {result.checked} entries verified")
+        console.print(_intact(result, anchor_file), highlight=False, soft_wrap=True)
     else:
         error_line(
             f"audit log broken at entry {result.first_bad_seq}: {result.problem} "
@@ -252,6 +296,67 @@ def audit_verify(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _anchor_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        fail(f"{path}: no such anchor file")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{path}: cannot read the anchor file ({getattr(error, 'strerror', None) or error})")
+
+
+def _intact(result: audit.VerifyResult, anchor_file: Path | None) -> str:
+    line = f"audit log intact: {result.checked} entries verified"
+    if result.unkeyed:
+        line += (
+            f" (1-{result.unkeyed} by plain SHA-256, written before the log was re-keyed at "
+            f"entry {result.rekeyed_at}; the rest by HMAC)"
+        )
+    if result.key_ids:
+        line += f", sealed with key {', '.join(result.key_ids)}"
+    if anchor_file is not None:
+        line += f"; {result.anchors} anchors in {anchor_file} hold"
+    return line
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Anchor file to append to (default: $PRESSGATE_AUDIT_ANCHOR_FILE).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write the audit head (sequence, hash, time, key id) outside the database: one JSON line
+    appended to the anchor file, and the log. `audit verify --anchor FILE` checks them."""
+    app = app_of(ctx)
+    sinks = anchor_sinks(app.settings, out)
+    try:
+        anchor, failures = anchor_now(app.engine, sinks, app.clock)
+    except PressgateError as error:
+        fail_on(error)
+    for failure in failures:
+        error_line(failure)
+    if failures:
+        raise typer.Exit(2)
+    path = out or app.settings.audit_anchor_file
+    if json_out:
+        print_json({**json.loads(anchor.to_json()), "file": str(path)})
+    else:
+        console.print(
+            f"anchored entry {anchor.seq} (hash {anchor.hash[:16]}..., key {anchor.key_id}) "
+            f"in {path}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @audit_app.command("export")

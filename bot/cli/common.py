@@ -75,7 +75,9 @@ class App:
             )
         try:
             return make_engine(
-                self.settings.database_url, busy_timeout=self.settings.sqlite_busy_timeout
+                self.settings.database_url,
+                busy_timeout=self.settings.sqlite_busy_timeout,
+                audit_keys=self.settings.audit_keyring(),
             )
         except (ArgumentError, ImportError):
             raise InvalidInput(BAD_DATABASE_URL) from None

@@ -8,11 +8,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from approvals import audit
-from approvals.map_store import apply_config
-from approvals.migrate import upgrade
+from approvals.map_store import install_config
 from bot import demo as demo_data
-from bot.cli.admin import load_or_exit, write_example_config
+from bot.cli.admin import load_or_exit, migrate, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
 from bot.logs import configure_logging
 from bot.web.app import create_app
@@ -28,17 +26,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _prepare(app: App, config: Path) -> None:
-    """Migrate, and make the operator's config file the map in force (audited if it changed)."""
+    """Migrate, and load the operator's config file as the first map; a file that differs
+    from the map in force refuses to start (it is applied with `map apply --as`)."""
     loaded = load_or_exit(config)
-    upgrade(app.engine)
+    migrate(app)
     with app.session() as session:
-        version = apply_config(
-            session,
-            config=loaded,
-            source=str(config),
-            actor=audit.SYSTEM,
-            now=app.clock.now(),
-            operator=True,
+        version = install_config(
+            session, config=loaded, source=str(config), actor=None, now=app.clock.now()
         )
     if version is not None:
         err_console.print(f"permission map from {config} is now in force (version {version.id})")

@@ -29,7 +29,11 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "templates" / "static"
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
-    engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    engine = make_engine(
+        settings.database_url,
+        busy_timeout=settings.sqlite_busy_timeout,
+        audit_keys=settings.audit_keyring(),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -25,8 +25,8 @@ from bot.cli.main import app as cli_app
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.bot.publishing_world import World, connect_account, publishing_config, x_settings
-from tests.conftest import NOW
-from tests.factories import EXAMPLE_CONFIG, load_org
+from tests.conftest import NOW, drop_schema
+from tests.factories import AUDIT_KEY, EXAMPLE_CONFIG, load_org
 from tests.fakes.fake_x import FakeX
 
 
@@ -56,7 +56,8 @@ class Cli:
 
     @property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        """An engine as the CLI builds it (the caller disposes of it)."""
+        return make_engine(self.settings.database_url, audit_keys=self.settings.audit_keyring())
 
 
 def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -69,27 +70,32 @@ def _empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-def drop_schema(engine: Engine) -> None:
-    """No tables at all, so `pressgate init` or `upgrade()` builds the schema as users get it."""
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database (no tables) of each kind, for commands that migrate it themselves."""
     return _empty_database(request, tmp_path)
 
 
+def make_cli(database_url: str, tmp_path: Path, **overrides: Any) -> Cli:
+    """`pressgate` on `database_url` with the example map's file, not yet initialised."""
+    config = tmp_path / "pressgate.toml"
+    if not config.exists():
+        config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "config": config,
+        "audit_key": AUDIT_KEY,
+        "audit_anchor_file": tmp_path / "audit-anchors.jsonl",
+        **overrides,
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Cli(settings=settings, clock=FrozenClock(NOW), runner=CliRunner())
+
+
 @pytest.fixture
 def cli(database_url: str, tmp_path: Path) -> Iterator[Cli]:
     """`pressgate` initialised with the example press office's map."""
-    config = tmp_path / "pressgate.toml"
-    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
-    settings = Settings(database_url=database_url, config=config, _env_file=None)  # type: ignore[call-arg]
-    runner = CliRunner()
-    command = Cli(settings=settings, clock=FrozenClock(NOW), runner=runner)
+    command = make_cli(database_url, tmp_path)
     command.ok("init")
     yield command
 

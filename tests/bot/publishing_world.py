@@ -17,7 +17,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory
 from bot.settings import Settings
-from tests.factories import Org, small_config
+from tests.factories import AUDIT_KEY, Org, small_config
 from tests.fakes.fake_x import FakeUser, FakeX
 from tests.fakes.notifier import RecordingNotifier
 
@@ -127,6 +127,7 @@ def connect_account(
 def x_settings(fake: FakeX, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "secret_key": SECRET,
+        "audit_key": AUDIT_KEY,
         "x_api_url": fake.base_url,
         "x_consumer_key": fake.consumer_key,
         "x_consumer_secret": fake.consumer_secret,

@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 
-from tests.bot.conftest import Cli
+from tests.bot.attacker import tampering
+from tests.bot.conftest import Cli, every_row
 from tests.factories import EXAMPLE_CONFIG
 
 
@@ -173,14 +175,12 @@ def test_audit_verify_names_the_entry_a_direct_database_edit_broke(cli: Cli) -> 
         "draft", "--as", "alice@example.org", "-a", "@DeptNews", "--text", "Hello", "--submit"
     )
     cli.ok("approve", str(post["id"]), "--as", "bob@example.org")
-    engine = cli.engine
-    with engine.begin() as conn:
+    with tampering(cli.settings.database_url) as conn:
         total = conn.execute(text("SELECT count(*) FROM auditentry")).scalar_one()
         conn.execute(
             text("UPDATE auditentry SET actor = 'carol@example.org' WHERE seq = :seq"),
             {"seq": total - 1},
         )
-    engine.dispose()
 
     result = cli("audit", "verify")
 
@@ -203,3 +203,76 @@ def test_audit_export_writes_one_json_line_per_entry(cli: Cli, tmp_path: Path) -
     assert all(len(e["hash"]) == 64 for e in entries)
     assert cli.json("audit", "verify")["checked"] == len(entries)
     assert cli.ok("audit", "export").stdout.splitlines() == out.read_text().splitlines()
+
+
+def _changed_config(tmp_path: Path) -> Path:
+    changed = tmp_path / "changed.toml"
+    changed.write_text(
+        EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+            "approvals_required = 2 ", "approvals_required = 3 "
+        ),
+        encoding="utf-8",
+    )
+    return changed
+
+
+def _differs(config: Path) -> str:
+    return (
+        f"error: {config} differs from the permission map in force (version 1); nothing "
+        "changed: replace the map with `pressgate map apply --as EMAIL` or `pressgate init "
+        "--as EMAIL` (someone holding `manage`)"
+    )
+
+
+def _map_loads(cli: Cli) -> list[tuple[str, str]]:
+    exported = [json.loads(line) for line in cli.ok("audit", "export").stdout.splitlines()]
+    return [(e["actor"], e["subject"]) for e in exported if e["action"] == "map.load"]
+
+
+def test_the_first_init_loads_the_map_as_system(cli: Cli) -> None:
+    assert _map_loads(cli) == [("system", "map:1")]
+
+
+def test_init_with_another_config_and_no_as_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    changed = _changed_config(tmp_path)
+    before = every_row(cli)
+
+    result = cli("init", "--config", str(changed))
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [_differs(changed)]
+    assert every_row(cli) == before
+
+
+def test_init_with_another_config_needs_someone_holding_manage(cli: Cli, tmp_path: Path) -> None:
+    changed = _changed_config(tmp_path)
+    before = every_row(cli)
+
+    refused = cli("init", "--config", str(changed), "--as", "alice@example.org")
+
+    assert refused.exit_code == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: alice@example.org")
+    assert "manage" in lines[0]
+    assert every_row(cli) == before
+
+    replaced = cli.json("init", "--config", str(changed), "--as", "dana@example.org")
+    assert (replaced["map_changed"], replaced["map_version"]) == (True, 2)
+    assert _map_loads(cli) == [("system", "map:1"), ("dana@example.org", "map:2")]
+    assert cli.json("map", "explain", "@DeptNews")["approvals_required"] == 3
+
+
+def test_run_with_a_config_that_differs_from_the_map_in_force_refuses_to_start(
+    cli: Cli, tmp_path: Path
+) -> None:
+    changed = _changed_config(tmp_path)
+    cli.settings = cli.settings.model_copy(
+        update={"config": changed, "secret_key": SecretStr("s3cret-" * 6)}
+    )
+    before = every_row(cli)
+
+    result = cli("run", "--worker-only")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [_differs(changed)]
+    assert every_row(cli) == before

@@ -126,7 +126,7 @@ def test_a_database_not_yet_migrated_says_to_run_init(database_url: str, tmp_pat
     with engine.connect():  # SQLite: the empty file exists, as `createdb` makes one on PG
         pass
     command = Cli(
-        settings=Settings(database_url=database_url, _env_file=None),  # type: ignore[call-arg]
+        settings=Settings(database_url=database_url, secret_key=SECRET, _env_file=None),  # type: ignore[call-arg]
         clock=FrozenClock(NOW),
         runner=CliRunner(),
     )

@@ -20,6 +20,7 @@ from approvals.clock import FrozenClock
 from bot.settings import Settings
 from tests.bot.conftest import Cli, assert_one_line_error, every_row, free_port
 from tests.bot.publishing_world import SECRET
+from tests.factories import AUDIT_KEY
 
 WEAK_KEYS = [
     "",
@@ -106,6 +107,8 @@ def _serve(cli: Cli, args: list[str], **env: str) -> tuple[subprocess.Popen[str]
             "PRESSGATE_DATABASE_URL": cli.settings.database_url,
             "PRESSGATE_CONFIG": str(cli.settings.config),
             "PRESSGATE_SECRET_KEY": SECRET,
+            "PRESSGATE_AUDIT_KEY": AUDIT_KEY,  # the key the `cli` fixture's log is sealed with
+            "PRESSGATE_AUDIT_ANCHOR_FILE": str(cli.settings.audit_anchor_file),
             "PRESSGATE_DISPATCH_INTERVAL": "0.2",
             **env,
         },

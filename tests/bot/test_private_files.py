@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from approvals.clock import FrozenClock
 from bot.settings import Settings
 from tests.bot.conftest import Cli
+from tests.bot.publishing_world import SECRET
 from tests.conftest import NOW
 
 
@@ -34,7 +35,12 @@ def test_init_creates_the_database_and_example_config_for_the_owner_only(
 ) -> None:
     database = tmp_path / "data" / "db" / "pressgate.db"
     config = tmp_path / "etc" / "pressgate" / "pressgate.toml"
-    settings = Settings(database_url=f"sqlite:///{database}", config=config, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=f"sqlite:///{database}",
+        config=config,
+        secret_key=SECRET,
+        _env_file=None,  # type: ignore[call-arg]
+    )
     cli = Cli(settings=settings, clock=FrozenClock(NOW), runner=CliRunner())
     cli.ok("init", "--example")
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from approvals.clock import FrozenClock
-from approvals.db import make_engine, session_scope
+from approvals.db import session_scope
 from approvals.map_store import get_person
 from approvals.models import Post
 from approvals.posts import PartInput, create_draft, current_revision, schedule, submit
@@ -52,7 +52,7 @@ def test_tokens_never_appear_in_logs_output_or_the_database(
         old_tokens = set(tokens.values())
         fake.expire_access_token(user)
 
-        engine = make_engine(cli.settings.database_url)
+        engine = cli.engine
         clock = FrozenClock(cli.clock.now())
         with session_scope(engine) as session:
             alice = get_person(session, "alice@example.org")

@@ -29,7 +29,7 @@ from approvals.migrate import upgrade
 from approvals.models import Post, PostState
 from tests.bot.conftest import drop_schema
 from tests.bot.publishing_world import SECRET, connect_account
-from tests.factories import Org, load_org
+from tests.factories import AUDIT_KEY, AUDIT_KEYS, Org, load_org
 from tests.fakes.fake_x import FakeUser, FakeX
 
 FAST = {
@@ -66,6 +66,8 @@ class Office:
             "PRESSGATE_DATABASE_URL": self.database_url,
             "PRESSGATE_CONFIG": str(self.config_path),
             "PRESSGATE_SECRET_KEY": SECRET,
+            "PRESSGATE_AUDIT_KEY": AUDIT_KEY,
+            "PRESSGATE_AUDIT_ANCHOR_FILE": str(self.log.with_name("anchors.jsonl")),
             "PRESSGATE_X_API_URL": self.fake.base_url,
             "PRESSGATE_X_CONSUMER_KEY": self.fake.consumer_key,
             "PRESSGATE_X_CONSUMER_SECRET": self.fake.consumer_secret,
@@ -147,7 +149,7 @@ def wait_until(
 @contextmanager
 def office(database_url: str, tmp_path: Path, raw: dict[str, Any], **env: str) -> Iterator[Office]:
     """The office of the map `raw`, every account connected; workers are killed on exit."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, audit_keys=AUDIT_KEYS)
     drop_schema(engine)
     upgrade(engine)
     clock = FrozenClock(datetime.now(UTC) - timedelta(minutes=10))

@@ -5,7 +5,7 @@ refusal adopted the post of another, before this fix) are kept by the part that 
 them first and cleared on the others, which never reached X; each is named in the log.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 10:04:04.513408
 """
 
@@ -22,7 +22,7 @@ log = logging.getLogger("alembic.runtime.migration")
 
 
 revision: str = '0005'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,7 +30,7 @@ def approved(cli: Cli, text: str, *, account: str = "@DeptHelp", at: str) -> int
 def publish_due(cli: Cli, settings: Settings, *, after: timedelta) -> int:
     """Move the clock on by `after` and let one dispatcher pass publish what is due."""
     cli.clock.advance(after)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, audit_keys=settings.audit_keyring())
     try:
         dispatcher = Dispatcher(
             engine=engine,
