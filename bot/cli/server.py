@@ -6,14 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from approvals.map_store import install_config
 from bot import demo as demo_data
 from bot.cli.admin import load_or_exit, migrate, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
 from bot.logs import configure_logging
-from bot.web.app import create_app
 from bot.worker import Worker
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
@@ -48,6 +46,10 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
         background.start()
     err_console.print(f"pressgate listening on http://{host}:{port}  (Ctrl-C stops)")
     try:
+        import uvicorn  # here, not at the top: a worker-only process needs no web stack
+
+        from bot.web.app import create_app
+
         uvicorn.run(
             create_app(settings),
             host=host,

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from tests.bot.attacker import tampering
 from tests.bot.conftest import Cli, every_row
+from tests.bot.publishing_world import SECRET
 from tests.factories import EXAMPLE_CONFIG
 
 
@@ -267,7 +268,7 @@ def test_run_with_a_config_that_differs_from_the_map_in_force_refuses_to_start(
 ) -> None:
     changed = _changed_config(tmp_path)
     cli.settings = cli.settings.model_copy(
-        update={"config": changed, "secret_key": SecretStr("s3cret-" * 6)}
+        update={"config": changed, "secret_key": SecretStr(SECRET), "sandbox": True}
     )
     before = every_row(cli)
 

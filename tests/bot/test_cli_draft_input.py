@@ -15,6 +15,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from tests.bot.conftest import Cli, every_row
+from tests.factories import AUDIT_KEY
 from tests.image_files import animated_gif, bilevel_png, image_bytes, sparse_gif
 from tests.measure import measured
 
@@ -211,6 +212,7 @@ def test_an_image_still_being_read_does_not_hold_up_another_approver(
         "PATH": os.environ.get("PATH", ""),
         "PRESSGATE_DATABASE_URL": cli.settings.database_url,
         "PRESSGATE_CONFIG": str(cli.settings.config),
+        "PRESSGATE_AUDIT_KEY": AUDIT_KEY,  # the key the `cli` fixture's log is sealed with
     }
     pressgate = Path(sys.executable).parent / "pressgate"
     slow = subprocess.Popen(

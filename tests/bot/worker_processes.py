@@ -89,6 +89,10 @@ class Office:
         self.processes.append(process)
         return process
 
+    def started(self, process: subprocess.Popen[bytes]) -> bool:
+        """The worker has said it started (its scheduler runs): `worker HOST:PID started`."""
+        return f":{process.pid} started" in self.worker_log()
+
     def stop_workers(self) -> None:
         for process in self.processes:
             if process.poll() is None:
