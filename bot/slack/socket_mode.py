@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
@@ -42,7 +43,7 @@ class SocketMode:
             ),
             logger=logging.getLogger("pressgate.slack.socket_mode"),
         )
-        self.client.socket_mode_request_listeners.append(self._on_request)  # type: ignore[arg-type]
+        self.client.socket_mode_request_listeners.append(self._on_request)
         self._stop = threading.Event()
         self._connecting = threading.Thread(
             target=self._connect, name="slack-socket-mode", daemon=True
@@ -75,7 +76,7 @@ class SocketMode:
             self._stop.wait(wait)
             wait = min(wait * 2, RETRY_MAX)
 
-    def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
+    def _on_request(self, client: BaseSocketModeClient, request: SocketModeRequest) -> None:
         reply = self.reply_to(request.type, request.payload)
         client.send_socket_mode_response(
             SocketModeResponse(envelope_id=request.envelope_id, payload=reply.ack)

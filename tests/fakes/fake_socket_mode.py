@@ -46,6 +46,12 @@ class FakeSocketMode:
         if self._client is not None:
             self._client.close()
 
+    def hang_up(self) -> None:
+        """Drop the connection, as Slack does now and then (the client then stops at once
+        instead of waiting out its read timeout)."""
+        if self._client is not None:
+            self._client.shutdown(socket.SHUT_RDWR)
+
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self._listener.getsockname()[1]}/link/?ticket=fake"

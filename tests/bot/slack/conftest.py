@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -53,7 +54,7 @@ def slack_settings(base: Settings, fake: SlackCalls, **changes: Any) -> Settings
 class Slack:
     """Slack as pressgate sees it: signed requests in, recorded calls out."""
 
-    client: TestClient
+    client: httpx.Client  # the in-process TestClient, or a client of a real server
     fake: SlackCalls
     clock: FrozenClock
 
