@@ -7,6 +7,9 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi.testclient import TestClient
+
+from bot.web.app import create_app
 from tests.bot.conftest import Cli, every_row
 from tests.bot.slack.conftest import (
     ALICE,
@@ -18,10 +21,12 @@ from tests.bot.slack.conftest import (
     Slack,
     block_actions,
     minutes,
+    slack_settings,
     slack_signature,
 )
 from tests.bot.web.post_world import ALICE as AS_ALICE
 from tests.bot.web.post_world import audit_entries, drafted
+from tests.fakes.slack_calls import SlackCalls
 
 
 def submitted(cli: Cli, text: str = "Applications open on Monday.", **kwargs: Any) -> Any:
@@ -256,4 +261,35 @@ def test_a_modal_submitted_after_the_post_changed_rejects_nothing(slack: Slack, 
     before = every_row(cli)
     slack.submit_view(CAROL, view, "The date is wrong.")
     assert slack.fake.answers()[-1].startswith("Nothing was recorded: the words changed")
+    assert every_row(cli) == before
+
+
+def test_a_response_url_not_on_slack_is_never_called(slack: Slack, cli: Cli) -> None:
+    post = submitted(cli)
+    value = f"{post['id']}:{post['revision_hash']}"
+    payload = block_actions(BOB, "pressgate_approve", value, "http://10.0.0.1:9/steal")
+    slack.signed("/slack/interactions", {"payload": json.dumps(payload)})
+    assert slack.fake.of("response") == []
+    (ephemeral,) = slack.fake.of("chat.postEphemeral")  # answered the other way instead
+    assert ephemeral.token == slack.fake.bot_token
+    assert (ephemeral.body["channel"], ephemeral.body["user"]) == ("C0PRESS01", BOB)
+    assert ephemeral.body["text"].startswith("You approved revision 1")
+
+
+def test_without_a_bot_token_reject_points_to_the_review_page(
+    cli: Cli, slack_fake: SlackCalls
+) -> None:
+    post = submitted(cli)
+    settings = slack_settings(cli.settings, slack_fake).model_copy(update={"slack_bot_token": None})
+    app = create_app(settings, clock=cli.clock)
+    with TestClient(app) as client:
+        door = Slack(client, slack_fake, cli.clock)
+        before = every_row(cli)
+        door.click(CAROL, "pressgate_reject", f"{post['id']}:{post['revision_hash']}")
+    app.state.engine.dispose()
+    assert slack_fake.of("views.open") == []
+    assert slack_fake.answers() == [
+        "pressgate could not ask for your reason here: reject on "
+        f"http://127.0.0.1:8000/posts/{post['id']}/review"
+    ]
     assert every_row(cli) == before
