@@ -18,7 +18,7 @@ from approvals.review_links import LinkSigner
 from bot.web.app import create_app
 from tests.bot.publishing_world import SECRET, World, connect_account, publishing_config, x_settings
 from tests.bot.slack.conftest import ALICE, BOB, CAROL, SAM, Slack, slack_settings
-from tests.bot.web.test_review_links import csrf_of
+from tests.bot.web.conftest import CSRF
 from tests.factories import load_org
 from tests.fakes.fake_x import FakeX
 from tests.fakes.slack_calls import SlackCalls
@@ -118,9 +118,11 @@ def test_approver_1_with_the_button_and_approver_2_with_the_signed_link(
     )
     page = slack.client.get(f"/a/{token}")  # approver 2 opens the link in their DM…
     assert "Applications open on Tuesday." in page.text
+    csrf = CSRF.search(page.text)
+    assert csrf is not None
     decided = slack.client.post(  # …and approves on its page
         f"/a/{token}",
-        data={"csrf_token": csrf_of(page), "decision": "approve"},
+        data={"csrf_token": csrf.group(1), "decision": "approve"},
         follow_redirects=False,
     )
     assert decided.status_code == 303

@@ -110,7 +110,7 @@ def test_the_reject_modal_over_socket_mode_shows_errors_in_its_ack(
 
 
 def test_without_slack_the_app_still_serves_and_logs_no_token(
-    cli: Cli, slack_fake: SlackCalls, caplog: pytest.LogCaptureFixture
+    cli: Cli, slack_fake: SlackCalls, caplog: pytest.LogCaptureFixture, debug_logging: None
 ) -> None:
     wrong = "xapp-1-A0PRESSGATE-0000-not-the-right-token"
     settings = slack_settings(cli.settings, slack_fake, slack_app_token=SecretStr(wrong))
@@ -125,4 +125,5 @@ def test_without_slack_the_app_still_serves_and_logs_no_token(
         assert app.state.socket_mode.connected is False
     app.state.engine.dispose()
     assert "Socket Mode: cannot reach Slack (SlackApiError)" in caplog.text
+    assert "apps.connections.open" in caplog.text, "slack_sdk's own DEBUG lines are read too"
     assert wrong not in caplog.text and slack_fake.bot_token not in caplog.text
