@@ -11,7 +11,6 @@ its `then`, after Slack has its acknowledgement.
 """
 
 import json
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from approvals.map_store import person_on_slack
 from approvals.models import Post
 from approvals.posts import account_of, current_revision
 from bot.slack.replies import VIA, Asker, Reply, SlackContext, answer, escape, open_view, tell
-
-log = logging.getLogger("pressgate.slack")
 
 # The ids the request messages' buttons and the reject modal are made with.
 APPROVE_ACTION = "pressgate_approve"
