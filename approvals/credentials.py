@@ -11,13 +11,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, select
 
 from approvals import audit
 from approvals.config import Action
 from approvals.errors import InvalidInput, Refused
+from approvals.keys import derive_key
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, Credential, Person
 
@@ -42,9 +41,7 @@ class XTokens:
 
 def cipher(secret_key: str) -> Fernet:
     """A Fernet key derived from PRESSGATE_SECRET_KEY, separate from any other use of it."""
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"pressgate x credentials v1"
-    ).derive(secret_key.encode())
+    key = derive_key(secret_key, b"pressgate x credentials v1")
     return Fernet(base64.urlsafe_b64encode(key))
 
 

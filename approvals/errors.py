@@ -29,6 +29,10 @@ class StaleRevision(Refused):
     """The action names a revision that is no longer the post's current one."""
 
 
+class LinkSpent(Refused):
+    """A signed review link that expired, or that has already been used for a decision."""
+
+
 class InvalidInput(PressgateError):
     """The input is malformed: a bad time, an unknown id, an empty text."""
 

@@ -167,6 +167,20 @@ def get_person(session: Session, email: str) -> Person:
     return person
 
 
+def person_on_slack(session: Session, slack_user_id: str) -> Person:
+    """The person whose `slack_id` in the map in force is this Slack user: the only way a
+    click or a command in Slack names someone."""
+    person = session.exec(
+        select(Person).where(Person.slack_user_id == slack_user_id, col(Person.active))
+    ).first()
+    if person is None or not slack_user_id:
+        raise NotFound(
+            f"pressgate does not know you (Slack user {slack_user_id or 'unknown'}): ask whoever "
+            "keeps the permission map to add your slack_id to it"
+        )
+    return person
+
+
 def get_account(session: Session, handle: str) -> Account:
     key = handle.strip().lstrip("@").lower()
     account = session.exec(select(Account).where(Account.key == key)).first()

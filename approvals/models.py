@@ -298,3 +298,20 @@ class GuidanceRead(SQLModel, table=True):
     version_id: int = Field(foreign_key="guidanceversion.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     read_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReviewLinkUse(SQLModel, table=True):
+    """A signed review link that has decided once, and so decides no more.
+
+    `token_id` is the link's random id, unique, so two uses racing each other cannot both be
+    recorded. A row may go once `expires_at` has passed: an expired link is refused anyway.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: str = Field(unique=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    revision_hash: str
+    decision: Decision = Field(sa_type=_enum_column(Decision))
+    used_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

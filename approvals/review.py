@@ -15,6 +15,7 @@ from approvals.config import Action
 from approvals.errors import (
     IllegalTransition,
     InvalidInput,
+    NotFound,
     PermissionDenied,
     Refused,
     StaleRevision,
@@ -80,6 +81,17 @@ def _check_reviewer(session: Session, post: Post, actor: Person, pmap: Permissio
     pmap.require(actor.email, Action.APPROVE, account.handle)
     if post.state not in REVIEWABLE:
         raise IllegalTransition(f"post {post.id} is {post.state.value}; it is not awaiting review")
+
+
+def may_decide(session: Session, *, actor: Person, post_id: int, revision_hash: str) -> None:
+    """Refuse now, as `approve` or `reject` would, a decision `actor` may not make on that
+    revision: for doors that ask for more before deciding (Slack's reject modal asks for a
+    reason). Reads only; the decision itself checks everything again."""
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound(f"post {post_id} does not exist")
+    _check_reviewer(session, post, actor, current_map(session))
+    _resolve_revision(session, post, revision_hash)
 
 
 def approve(

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Socket Mode (an app-level token, xapp-…): Slack's requests come over a connection
+    # pressgate opens, for networks that accept nothing from outside. Unset: HTTP only.
+    slack_app_token: SecretStr | None = None
+    slack_timeout: float = Field(5.0, gt=0, description="Seconds one call to Slack may take.")
+    # How long a signed review link (/a/{token}) in an approver's DM keeps working.
+    review_link_hours: int = Field(48, ge=1, le=30 * 24)
     x_api_url: str = "https://api.twitter.com"
     x_consumer_key: SecretStr | None = None
     x_consumer_secret: SecretStr | None = None

@@ -17,9 +17,11 @@ from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.migrate import current_revision
 from bot.settings import Settings
-from bot.web import check, errors, guidance, oidc, problems, templates_api
+from bot.slack.replies import SlackContext
+from bot.slack.socket_mode import SocketMode
+from bot.web import check, errors, guidance, oidc, problems, slack, templates_api
 from bot.web.body_limit import BodyLimit
-from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, signin
+from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, links, signin
 from bot.web.pages import map as map_page
 from bot.web.pages import post as post_pages
 from bot.web.security import SecurityHeaders
@@ -36,8 +38,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        socket_mode = None
+        if settings.slack_app_token is not None:  # Slack's requests over our own connection
+            context = SlackContext(engine=engine, settings=settings, clock=app.state.clock)
+            socket_mode = SocketMode(context)
+            socket_mode.start()
+        app.state.socket_mode = socket_mode
         yield
+        if socket_mode is not None:
+            socket_mode.stop()
         engine.dispose()  # the app's connections end with it (tests make many apps)
 
     app = FastAPI(
@@ -79,6 +89,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(audit_log.router)
     app.include_router(map_page.router)
     app.include_router(duty.router)
+    app.include_router(links.router)  # /a/{token}, the signed review links
+    app.include_router(slack.router)  # /slack/interactions and /slack/commands
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     problems.install(app)
     errors.install(app)

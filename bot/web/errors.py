@@ -16,6 +16,7 @@ from starlette.responses import Response
 from approvals.errors import (
     IllegalTransition,
     InvalidInput,
+    LinkSpent,
     NotFound,
     PermissionDenied,
     PressgateError,
@@ -34,6 +35,8 @@ def status_of(error: PressgateError) -> int:
         return 422
     if isinstance(error, PermissionDenied):
         return 403
+    if isinstance(error, LinkSpent):
+        return 410  # a review link that expired or was used: it will never work again
     if isinstance(error, IllegalTransition | StaleRevision):
         return 409
     return 409  # another rule refused it: the request was understood, the state forbids it
@@ -80,7 +83,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PressgateError)
     async def _domain(request: Request, error: PressgateError) -> Response:
         status = status_of(error)
-        title = "Refused" if status in (403, 409) else "Not found" if status == 404 else "Bad input"
+        title = (
+            "Refused"
+            if status in (403, 409, 410)
+            else "Not found"
+            if status == 404
+            else "Bad input"
+        )
         if is_api(request):
             return problem(status, str(error))
         return error_page(request, status, title, str(error))

@@ -10,11 +10,10 @@ Secure when pressgate is served over HTTPS, and re-signed on every response, so 
 import logging
 import secrets
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
+from approvals.keys import derive_key
 from bot.settings import Settings
 
 log = logging.getLogger("pressgate.web")
@@ -31,10 +30,7 @@ def session_key(settings: Settings) -> str:
         if not settings.demo:
             log.warning("PRESSGATE_SECRET_KEY is unusable: web sessions end on restart")
         return secrets.token_urlsafe(32)
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"pressgate web sessions v1"
-    ).derive(settings.secret_key.get_secret_value().encode())
-    return derived.hex()
+    return derive_key(settings.secret_key.get_secret_value(), b"pressgate web sessions v1").hex()
 
 
 def add_sessions(app: FastAPI, settings: Settings) -> None:
