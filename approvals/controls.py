@@ -13,6 +13,7 @@ from approvals.config import Action, BlackoutConfig, PressgateConfig
 from approvals.errors import Refused
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, GlobalPause, Person
+from approvals.reasons import check_reason
 from approvals.schedule import local_to_utc
 
 
@@ -39,6 +40,8 @@ def pause(
     reason: str | None = None,
 ) -> None:
     """Stop publishing on one account, or on every account when no handle is given."""
+    if reason is not None:
+        reason = check_reason(reason, what="the reason for the pause") or None
     _set_paused(session, actor, now, account_handle, reason, paused=True)
 
 
