@@ -20,8 +20,8 @@ from tests.bot.publishing_world import SECRET, World, connect_account, publishin
 from tests.bot.slack.conftest import ALICE, BOB, CAROL, SAM, Slack, slack_settings
 from tests.bot.web.conftest import CSRF
 from tests.factories import load_org
+from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_x import FakeX
-from tests.fakes.slack_calls import SlackCalls
 
 MINUTE = timedelta(minutes=1)
 SLACK_IDS = {
@@ -42,7 +42,7 @@ def slack_config() -> dict[str, Any]:
 
 @pytest.fixture
 def published_world(
-    session: Session, engine: Engine, clock: FrozenClock, slack_fake: SlackCalls
+    session: Session, engine: Engine, clock: FrozenClock, slack_fake: FakeSlack
 ) -> Iterator[tuple[World, Slack]]:
     """The world of the dispatcher tests (fake X, accounts connected) with Slack set up and
     the web app over the same database."""
