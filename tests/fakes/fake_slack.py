@@ -29,6 +29,8 @@ class Call:
     token: str | None  # the bearer token sent, if any
     body: dict[str, Any]
     ok: bool = True  # answered 200 with "ok": true
+    status: int = 200
+    at: datetime | None = None  # when, by the test's clock (if the fake was given one)
 
 
 @dataclass
@@ -238,7 +240,15 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             status, answer, headers = fake._answer(call)
             with fake._lock:
                 fake.calls.append(
-                    Call(method, self.path, token, body, ok=status == 200 and answer["ok"])
+                    Call(
+                        method,
+                        self.path,
+                        token,
+                        body,
+                        ok=status == 200 and answer["ok"],
+                        status=status,
+                        at=fake._clock() if fake._clock else None,
+                    )
                 )
             time.sleep(fake.delay)
             data = json.dumps(answer).encode()

@@ -31,15 +31,21 @@ SLACK_IDS = {
 }
 
 
-def signoff_config() -> dict[str, Any]:
-    """@DeptNews asks in a channel and by DM; Dana (a lead who may approve) has no Slack."""
+def slack_config() -> dict[str, Any]:
+    """The publishing tests' map with everyone but Dana (a lead who may approve) on Slack."""
     raw = publishing_config()
-    for account in raw["accounts"]:
-        if account["kind"] == "corporate":
-            account["slack_channel"] = CHANNEL
     for person in raw["people"]:
         if person["email"] in SLACK_IDS:
             person["slack_id"] = SLACK_IDS[person["email"]]
+    return raw
+
+
+def signoff_config() -> dict[str, Any]:
+    """Requests in a channel and by DM, pauses and blackouts told to a duty channel."""
+    raw = slack_config()
+    for account in raw["accounts"]:
+        if account["kind"] == "corporate":
+            account["slack_channel"] = CHANNEL
     raw["slack"] = {"duty_channel": DUTY}
     return raw
 
