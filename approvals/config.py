@@ -80,6 +80,8 @@ class AccountConfig(_Strict):
     timezone: str = DEFAULT_TIMEZONE
     quiet_hours: QuietHours | None = None
     slack_channel: str | None = None
+    # Approval requests also go to each eligible approver as a Slack DM with a signed link.
+    slack_dms: bool = True
 
     @field_validator("handle")
     @classmethod
@@ -261,6 +263,12 @@ class GuidanceConfig(_Strict):
     )
 
 
+class SlackConfig(_Strict):
+    """Where pressgate tells the duty officers of pauses, resumes and blackouts."""
+
+    duty_channel: str | None = None
+
+
 class PressgateConfig(_Strict):
     accounts: list[AccountConfig]
     roles: dict[str, RoleConfig]
@@ -268,6 +276,7 @@ class PressgateConfig(_Strict):
     blackouts: list[BlackoutConfig] = Field(default_factory=list)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)

@@ -1,4 +1,10 @@
-"""Telling people what happened to a post. Slack implements this later; until then, logs."""
+"""Telling people what happened to a post, outside the outbox.
+
+Notices to people go through the outbox (`approvals.notices`), written with the change they
+report and sent by the worker, to Slack or to the log; so the worker's default notifier
+says nothing more (`OutboxNotifier`). The protocol stays for callers that want a
+transcript of their own (the tests' recording notifier).
+"""
 
 import logging
 from typing import Protocol
@@ -24,3 +30,13 @@ class LogNotifier:
 
     def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
         log.info("remind %s: post %s: %s", ", ".join(approvers), post_id, message)
+
+
+class OutboxNotifier:
+    """Says nothing: the outbox already holds these notices, written with their change."""
+
+    def post_event(self, *, post_id: int, author: str, event: str, message: str) -> None:
+        pass
+
+    def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
+        pass

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # pressgate opens, for networks that accept nothing from outside. Unset: HTTP only.
     slack_app_token: SecretStr | None = None
     slack_timeout: float = Field(5.0, gt=0, description="Seconds one call to Slack may take.")
+    # How often a worker sends the outbox's due notices (requests, updates, notices) to Slack.
+    notice_interval: float = Field(5.0, gt=0, description="Seconds between outbox passes.")
     # How long a signed review link (/a/{token}) in an approver's DM keeps working.
     review_link_hours: int = Field(48, ge=1, le=30 * 24)
     x_api_url: str = "https://api.twitter.com"

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock, SystemClock
 from approvals.db import session_scope
-from approvals.notify import LogNotifier, Notifier
+from approvals.notify import Notifier, OutboxNotifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
 from bot.audit_anchors import schedule_anchoring
@@ -24,6 +24,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory
 from bot.settings import Settings
+from bot.slack.sender import Sender
 
 log = logging.getLogger("pressgate.worker")
 
@@ -55,7 +56,7 @@ class Worker:
         self.clock = clock or SystemClock()
         self.settings = settings
         self.engine = engine
-        self.notifier = notifier or LogNotifier()
+        self.notifier = notifier or OutboxNotifier()
         self.interval = settings.dispatch_interval
         self.remind_interval = settings.remind_interval
         self.sandbox = settings.publisher == "sandbox"
@@ -66,6 +67,9 @@ class Worker:
             worker=worker_name(),
             notifier=self.notifier,
             policy=dispatch_policy(settings),
+        )
+        self.sender = Sender(
+            settings=settings, engine=engine, clock=self.clock, worker=worker_name()
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
 
@@ -84,6 +88,14 @@ class Worker:
             "interval",
             seconds=self.remind_interval,
             id="reminders",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.send_notices,
+            "interval",
+            seconds=self.settings.notice_interval,
+            id="notices",
             max_instances=1,
             coalesce=True,
         )
@@ -136,3 +148,10 @@ class Worker:
                 message=f"{r.account} post {r.post_id} is due at {r.due_at:%H:%M} UTC and needs "
                 f"{r.missing} more approval(s)",
             )
+
+    def send_notices(self) -> None:
+        """The outbox's due notices to Slack (bot/slack/sender.py)."""
+        try:
+            self.sender.run_once()
+        except Exception:  # the database may be briefly away; the next pass tries again
+            log.exception("sending Slack notices failed")
