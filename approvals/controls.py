@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from approvals import audit
 from approvals.config import Action, BlackoutConfig, PressgateConfig
 from approvals.errors import Refused
+from approvals.hidden_text import refuse_control_characters
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, GlobalPause, Person
 from approvals.schedule import local_to_utc
@@ -39,6 +40,7 @@ def pause(
     reason: str | None = None,
 ) -> None:
     """Stop publishing on one account, or on every account when no handle is given."""
+    refuse_control_characters(reason or "", where="the reason")
     _set_paused(session, actor, now, account_handle, reason, paused=True)
 
 

@@ -293,6 +293,7 @@ def _tagged(session: Session, parts: list[PartInput]) -> list[PartInput]:
 def withdraw(
     session: Session, *, actor: Person, post_id: int, now: datetime, reason: str | None = None
 ) -> Post:
+    refuse_control_characters(reason or "", where="the reason")
     post = lock_post(session, post_id)
     account = account_of(session, post)
     pmap = current_map(session)

@@ -20,6 +20,7 @@ from approvals.errors import (
     Refused,
     StaleRevision,
 )
+from approvals.hidden_text import refuse_control_characters
 from approvals.map_store import current_map
 from approvals.models import Approval, Decision, Person, Post, PostState, Revision
 from approvals.permissions import PermissionMap
@@ -170,6 +171,7 @@ def reject(
     """Stop the post until its author edits and resubmits it; the reason goes to the author."""
     if not reason.strip():
         raise InvalidInput("say why the post is rejected: the author needs a reason to act on")
+    refuse_control_characters(reason, where="the reason")
     post = lock_post(session, post_id)
     pmap = current_map(session)
     _check_reviewer(session, post, actor, pmap)

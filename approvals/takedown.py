@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from approvals.config import Action
 from approvals.errors import IllegalTransition, Refused
+from approvals.hidden_text import refuse_control_characters
 from approvals.map_store import current_map
 from approvals.models import Person, Post, PostState
 from approvals.posts import account_of, current_revision, revision_parts
@@ -30,6 +31,7 @@ def takedown(
     """
     if not reason.strip():
         raise Refused("a takedown needs a reason for the record")
+    refuse_control_characters(reason, where="the reason")
     post = lock_post(session, post_id)
     account = account_of(session, post)
     current_map(session).require(actor.email, Action.TAKEDOWN, account.handle)
