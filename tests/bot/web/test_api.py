@@ -110,6 +110,8 @@ def test_the_openapi_schema_documents_the_api(web: Web) -> None:
     assert approve["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/Approve"
     )
+    refusal = approve["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert refusal["$ref"].endswith("/Problem")
 
 
 def test_a_control_character_in_a_reason_is_refused_not_stored(web: Web, cli: Cli) -> None:
