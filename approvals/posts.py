@@ -19,6 +19,7 @@ from approvals.hidden_text import refuse_control_characters
 from approvals.images import CheckedImage
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, MediaAsset, Person, Post, PostState, Revision, RevisionPart
+from approvals.reasons import check_reason
 from approvals.workflow import AFTER_EDIT, EDITABLE, WITHDRAWABLE, lock_post, move
 
 # The most parts a thread may have: drafting, `pressgate check --thread` and the web check
@@ -293,6 +294,8 @@ def _tagged(session: Session, parts: list[PartInput]) -> list[PartInput]:
 def withdraw(
     session: Session, *, actor: Person, post_id: int, now: datetime, reason: str | None = None
 ) -> Post:
+    if reason is not None:
+        reason = check_reason(reason, what="the reason for withdrawing") or None
     post = lock_post(session, post_id)
     account = account_of(session, post)
     pmap = current_map(session)

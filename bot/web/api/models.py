@@ -6,7 +6,7 @@ not checked here: the domain services decide, as they do for the pages and the C
 """
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -137,6 +137,28 @@ class InboxOut(BaseModel):
 class Paused(BaseModel):
     account: str | None
     paused: bool
+
+
+class FieldError(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class Problem(BaseModel):
+    """A refusal, as `application/problem+json` (RFC 9457): what was wrong and where."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = Field(None, description="each field refused (400, 422)")
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem documents a route may answer, for its OpenAPI description."""
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {status: {"model": Problem, "content": content} for status in statuses}
 
 
 class Me(BaseModel):

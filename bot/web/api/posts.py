@@ -16,7 +16,6 @@ from approvals import compose, posts, review
 from approvals.actions import allowed_actions, visible_post
 from approvals.map_store import get_account
 from approvals.models import Person, Post
-from approvals.post_detail import post_detail
 from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
 from approvals.summary import post_view
@@ -78,8 +77,7 @@ def create(request: Request, who: ViewerDep, body: m.NewDraft) -> m.PostOut:
 def show(request: Request, who: ViewerDep, post_id: int) -> m.PostOut:
     """The post, its approvals and findings, and the actions you may take on it now."""
     with read(request) as session:
-        detail = post_detail(session, post_id=post_id, viewer=person(session, who))
-    return m.PostOut.model_validate({**detail.view.__dict__, "actions": sorted(detail.actions)})
+        return post_out(session, visible_post(session, post_id, who.email), person(session, who))
 
 
 @router.patch("/{post_id}", response_model=m.PostOut, name="api_edit")

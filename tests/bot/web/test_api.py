@@ -8,7 +8,7 @@ from httpx import Response
 
 from tests.bot.conftest import Cli, every_row
 from tests.bot.web.conftest import Web
-from tests.bot.web.post_world import audit_entries
+from tests.bot.web.post_world import audit_entries, drafted
 
 PROBLEM = "application/problem+json"
 
@@ -110,3 +110,27 @@ def test_the_openapi_schema_documents_the_api(web: Web) -> None:
     assert approve["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/Approve"
     )
+    refusal = approve["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert refusal["$ref"].endswith("/Problem")
+
+
+def test_a_control_character_in_a_reason_is_refused_not_stored(web: Web, cli: Cli) -> None:
+    """PostgreSQL refuses NUL in text: the services refuse it first, with a 422."""
+    mine = drafted(cli, "--text", "Mine.")
+    waiting = drafted(cli, "--text", "Waiting.", "--submit")
+    bad = "wrong\x00date"
+    web.sign_in("alice@example.org")
+    refused(web, "POST", f"/posts/{mine['id']}/withdraw", {"reason": bad}, 422, "U+0000 NULL")
+    web.sign_in("bob@example.org")
+    decision = {"revision_hash": waiting["revision_hash"], "reason": bad}
+    refused(web, "POST", f"/posts/{waiting['id']}/reject", decision, 422, "U+0000 NULL")
+    web.sign_in("sam@example.org")
+    refused(web, "POST", "/pause", {"account": "@DeptNews", "reason": bad}, 422, "U+0000 NULL")
+
+
+def test_an_account_name_that_is_no_handle_is_not_found(web: Web) -> None:
+    """Not looked up at all: PostgreSQL would refuse the NUL in the query (a 500)."""
+    web.sign_in("alice@example.org")
+    assert web.client.get("/calendar", params={"account": "News\x00"}).status_code == 404
+    body = {"account": "@DeptNews", "parts": [{"text": "x"}]}
+    assert api(web, "POST", "/posts", body | {"account": "@Dept\x00"}).status_code == 422
