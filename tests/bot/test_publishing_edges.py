@@ -99,7 +99,8 @@ def test_the_same_words_twice_never_share_one_post_on_x(
             reason = refused.state_reason or ""
             assert "duplicate content" in reason, reason  # X's own words
             assert "change the wording" in reason, reason
-            assert f"notify alice@example.org: post {second.id} failed" in place.worker_log()
+            told = f"Your post {second.id} on @DeptHelp: Publishing failed"  # the outbox's
+            place.wait_until(lambda: told in place.worker_log(), timeout=30, what="author told")
         else:
             assert len(on_x) == 2
             assert place.post(second.id).state == PostState.PUBLISHED
