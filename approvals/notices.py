@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from approvals import notice_blocks as nb
+from approvals.audit import SYSTEM
 from approvals.config import Action, BlackoutConfig
 from approvals.controls import window_utc
 from approvals.map_store import current_map
@@ -40,7 +41,7 @@ CLOSED = {
     PostState.APPROVED: "Approved",
     PostState.QUEUED: "Approved and queued",
     PostState.REJECTED: "Rejected",
-    PostState.WITHDRAWN: "Withdrawn by its author",
+    PostState.WITHDRAWN: "Withdrawn",
     PostState.DRAFT: "Back to draft",
     PostState.PUBLISHED: "Published",
     PostState.FAILED: "Publishing failed",
@@ -250,10 +251,9 @@ def _closing_words(session: Session, post: Post, state: PostState, name: str) ->
         return said + _where_on_x(session, post)
     if state in (PostState.QUEUED, PostState.APPROVED):
         return f"{said}: it goes out {show_local(post.scheduled_at, post.timezone)}."
-    if state == PostState.REJECTED:
-        return f"{said} by {name}: {post.state_reason}"
+    by = "" if name == SYSTEM else f" by {name}"
     reason = f": {post.state_reason}" if post.state_reason else "."
-    return said + reason
+    return said + by + reason
 
 
 def _where_on_x(session: Session, post: Post) -> str:
