@@ -20,16 +20,17 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from approvals import notice_blocks as nb
+from approvals.audit import SYSTEM
 from approvals.config import Action, BlackoutConfig
 from approvals.controls import window_utc
 from approvals.map_store import current_map
 from approvals.models import Account, Notice, Person, Post, PostState
 from approvals.post_detail import X_STATUS_URL
-from approvals.posts import account_of, authors_of
+from approvals.posts import account_of, authors_of, current_revision, revision_parts
 from approvals.review import quorum
 from approvals.schedule import show_local
 from approvals.slack_text import cut, escape
-from approvals.summary import PostView, post_view
+from approvals.summary import post_view
 
 REQUEST, UPDATE, NOTICE = "request", "update", "notice"
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
@@ -40,7 +41,7 @@ CLOSED = {
     PostState.APPROVED: "Approved",
     PostState.QUEUED: "Approved and queued",
     PostState.REJECTED: "Rejected",
-    PostState.WITHDRAWN: "Withdrawn by its author",
+    PostState.WITHDRAWN: "Withdrawn",
     PostState.DRAFT: "Back to draft",
     PostState.PUBLISHED: "Published",
     PostState.FAILED: "Publishing failed",
@@ -96,6 +97,8 @@ def _plan_for_post(
         _remind(session, post, at, asked=list(details.get("asked", [])), missing=details["missing"])
     elif action.removeprefix("post.") in MOVES and "from" in details:  # workflow.move
         state = PostState(action.removeprefix("post."))
+        if state == PostState.FAILED and details.get("retryable"):
+            return  # X said "later": the dispatcher tries again; only giving up is news
         if state in CLOSED:
             said = _closing_words(session, post, state, name)
             _update_requests(session, post, at, said, closes=True)
@@ -248,20 +251,26 @@ def _closing_words(session: Session, post: Post, state: PostState, name: str) ->
         return said + _where_on_x(session, post)
     if state in (PostState.QUEUED, PostState.APPROVED):
         return f"{said}: it goes out {show_local(post.scheduled_at, post.timezone)}."
-    if state == PostState.REJECTED:
-        return f"{said} by {name}: {post.state_reason}"
+    by = "" if name == SYSTEM else f" by {name}"
     reason = f": {post.state_reason}" if post.state_reason else "."
-    return said + reason
+    return said + by + reason
 
 
 def _where_on_x(session: Session, post: Post) -> str:
     if post.sandbox:
         return " to the sandbox (not on X)."
-    view: PostView = post_view(session, post)
-    first = next((p.x_post_id for p in view.parts if p.x_post_id), None)
+    first = next(
+        (
+            p.x_post_id
+            for p in revision_parts(session, current_revision(session, post))
+            if p.x_post_id
+        ),
+        None,
+    )
     if first is None:
         return "."
-    return ": " + X_STATUS_URL.format(handle=view.account.lstrip("@"), id=first)
+    handle = account_of(session, post).handle.lstrip("@")
+    return ": " + X_STATUS_URL.format(handle=handle, id=first)
 
 
 def _handle(session: Session, subject: str) -> str:

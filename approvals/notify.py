@@ -6,10 +6,7 @@ says nothing more (`OutboxNotifier`). The protocol stays for callers that want a
 transcript of their own (the tests' recording notifier).
 """
 
-import logging
 from typing import Protocol
-
-log = logging.getLogger("pressgate.notify")
 
 
 class Notifier(Protocol):
@@ -20,16 +17,6 @@ class Notifier(Protocol):
     def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
         """Ask approvers to decide on a post that is due soon and short of approvals."""
         ...
-
-
-class LogNotifier:
-    """Writes one log line per notification; the default until a Slack notifier is set up."""
-
-    def post_event(self, *, post_id: int, author: str, event: str, message: str) -> None:
-        log.info("notify %s: post %s %s: %s", author, post_id, event, message)
-
-    def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
-        log.info("remind %s: post %s: %s", ", ".join(approvers), post_id, message)
 
 
 class OutboxNotifier:

@@ -17,6 +17,7 @@ to the log as one line and counts as delivered.
 
 import json
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from bot.settings import Settings
 from bot.slack.replies import web_client
 
 log = logging.getLogger("pressgate.slack.outbox")
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # a member id (a DM), not a channel's name
 GIVE_UP_AFTER = 5  # attempts, for a notice Slack refuses for itself (not for an outage)
 DEFAULT_RETRY_AFTER = 30  # seconds, when a 429 does not say
 # Errors that say Slack, or our standing with it, is unwell rather than this one notice.
@@ -143,7 +145,7 @@ class Sender:
 
     def _open(self, channel: str) -> str:
         """A user id (a DM) becomes the id of the bot's conversation with them."""
-        if not channel.startswith(("U", "W")):
+        if not USER_ID.fullmatch(channel):
             return channel
         assert self.client is not None
         opened = self.client.conversations_open(users=channel)

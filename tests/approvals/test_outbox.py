@@ -41,6 +41,15 @@ def notices(engine: Engine) -> list[Notice]:
         return list(session.exec(select(Notice).order_by(col(Notice.id))).all())
 
 
+def first_request(office: Org, engine: Engine) -> int:
+    """Submit a post; the id of its first request (to the channel)."""
+    office.submitted("Applications open on Monday.")
+    office.session.commit()
+    first = notices(engine)[0].id
+    assert first is not None
+    return first
+
+
 def test_a_submit_writes_its_requests_and_a_rolled_back_one_writes_none(
     office: Org, engine: Engine
 ) -> None:
@@ -61,10 +70,7 @@ def test_a_submit_writes_its_requests_and_a_rolled_back_one_writes_none(
 def test_a_claim_holds_for_its_lease_and_a_lapsed_claim_records_nothing(
     office: Org, engine: Engine, clock: FrozenClock
 ) -> None:
-    office.submitted("Applications open on Monday.")
-    office.session.commit()
-    first = notices(engine)[0].id
-    assert first is not None
+    first = first_request(office, engine)
     with Session(engine) as session:
         held = outbox.claim(session, first, worker="w1", now=clock.now(), lease=LEASE)
         session.commit()
@@ -88,10 +94,7 @@ def test_a_claim_holds_for_its_lease_and_a_lapsed_claim_records_nothing(
 def test_on_postgres_a_notice_being_claimed_is_skipped_not_waited_for(
     office: Org, engine: Engine, clock: FrozenClock
 ) -> None:
-    office.submitted("Applications open on Monday.")
-    office.session.commit()
-    first = notices(engine)[0].id
-    assert first is not None
+    first = first_request(office, engine)
     with Session(engine) as claiming, Session(engine) as other:
         assert outbox.claim(claiming, first, worker="w1", now=clock.now(), lease=LEASE)
         assert outbox.claim(other, first, worker="w2", now=clock.now(), lease=LEASE) is None

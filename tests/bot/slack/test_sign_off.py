@@ -13,10 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from approvals.clock import FrozenClock
+from approvals.db import session_scope
+from approvals.map_store import get_account, get_person
 from approvals.models import PostState
 from approvals.posts import PartInput, edit
+from approvals.takedown import takedown
+from bot.publishers import publisher_factory
 from tests.bot.slack.conftest import ALICE, BOB, CAROL
-from tests.bot.slack.signoff_world import SignOff, signoff_world
+from tests.bot.slack.signoff_world import SignOff, signoff_config, signoff_world
 from tests.bot.web.conftest import CSRF
 from tests.fakes.fake_slack import Message
 
@@ -168,3 +172,40 @@ def test_the_cut_marker_says_so_and_keeps_within_the_limit() -> None:
     kept = cut(long, 3000)
     assert len(kept) == 3000 and kept.endswith(CUT)
     assert re.search(r"&a?m?p?$", kept[: -len(CUT)]) is None, "no half escape before the marker"
+
+
+def test_the_author_is_told_of_a_failure_with_why_and_of_a_takedown_with_the_reason(
+    office: SignOff,
+) -> None:
+    world = office.world
+    raw = signoff_config()
+    raw["accounts"].append({"handle": "@DeptJobs", "kind": "corporate"})  # never connected
+    for role in ("officer", "approver"):
+        raw["roles"][role]["accounts"].append("@DeptJobs")
+    world.org.apply(raw)
+    world.org.session.commit()
+    failing = world.approved("Jobs fair", account="@DeptJobs")
+    going = world.approved("Deadline today.", account="@DeptHelp")
+    office.clock.advance(MINUTE)
+    world.run()
+    publishers = publisher_factory(world.settings, world.engine, office.clock)
+    with session_scope(world.engine) as session:
+        takedown(
+            session,
+            actor=get_person(session, "sam@example.org"),
+            post_id=going.id or 0,
+            publisher=publishers(session, get_account(session, "@DeptHelp")),
+            now=office.clock.now(),
+            reason="Wrong date in the post",
+        )
+    office.send()
+    told = [m.text for m in office.fake.in_channel(ALICE)]
+    assert any(
+        t.startswith(f"Your post {failing.id} on @DeptJobs: Publishing failed:")
+        and "@DeptJobs is not connected to X" in t
+        for t in told
+    ), told
+    assert (
+        f"Your post {going.id} on @DeptHelp: Taken down by sam@example.org: Wrong date in the post"
+        in told
+    )
