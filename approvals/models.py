@@ -125,6 +125,10 @@ class Post(SQLModel, table=True):
     outcome_unknown: bool = False
     sandbox: bool = False  # published by the sandbox publisher, not to X
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Tags (`pre-election`, a campaign) may add approval stages; not part of the words.
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # 0: not escalated; 1: deputies asked (and may stand in); 2: duty officers asked too.
+    escalation_level: int = 0
 
 
 class Revision(SQLModel, table=True):

@@ -52,10 +52,10 @@ def publish_blockers(session: Session, post: Post, *, now: datetime) -> Blockers
     held = holds(session, account, now)
     if held:
         return Blockers(held, held=True)
-    status = quorum(session, post, current_map(session))
+    status = quorum(session, post, current_map(session), now=now)
     if not status.met:
         detail = f" ({'; '.join(status.lapsed)})" if status.lapsed else ""
-        reason = f"{len(status.approvers)} of {status.required} approvals count{detail}"
+        reason = f"approvals short: {status.shortfall()}{detail}"
         return Blockers([reason], quorum_lapsed=True)
     findings = policy_report(session, post).blocking
     return Blockers([f"blocked by policy: {describe(f)}" for f in findings])

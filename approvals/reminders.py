@@ -71,7 +71,7 @@ def claim_reminder(
     assert post.id is not None and post.scheduled_at is not None
     pmap = current_map(session)
     account = account_of(session, post)
-    status = quorum(session, post, pmap)
+    status = quorum(session, post, pmap, now=now)
     authors = {p.email for p in _people(session, authors_of(session, post))}
     asked = [
         email

@@ -1,0 +1,51 @@
+"""`pressgate map explain` and `pressgate tag`: the stages a post needs, from the command line."""
+
+import pytest
+from sqlmodel import Session
+
+from approvals.audit import SYSTEM
+from approvals.config import config_from_dict
+from approvals.map_store import apply_config
+from tests.approvals.governance_maps import staged_config
+from tests.bot.conftest import Cli
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def staged_cli(cli: Cli) -> Cli:
+    """The example office, then a map with stages applied over it by the operator."""
+    engine = cli.engine
+    with Session(engine) as session:
+        config = config_from_dict(staged_config())
+        apply_config(session, config=config, source="test", actor=SYSTEM, now=NOW, operator=True)
+        session.commit()
+    engine.dispose()
+    return cli
+
+
+def test_map_explain_shows_an_accounts_stages_and_who_can_sign(staged_cli: Cli) -> None:
+    explained = staged_cli.json("map", "explain", "@DeptNews")
+    assert [(s["name"], s["rule"], s["when"]) for s in explained["stages"]] == [
+        ("press", "any 1 of press_lead", "always"),
+        ("legal", "any 1 of legal", "always"),
+        ("propriety", "any 1 of propriety", "tag pre-election"),
+    ]
+    assert explained["stages"][1]["eligible"] == ["carol@example.org", "dana@example.org"]
+    assert "any 1 of press_lead" in staged_cli.ok("map", "explain", "@DeptNews").stdout
+
+
+def test_a_tag_from_the_command_line_adds_a_stage_to_the_post(staged_cli: Cli) -> None:
+    post = staged_cli.json("draft", "--as", "alice@example.org", "-a", "@DeptNews", "--text", "Hi")
+    tagged = staged_cli.json("tag", str(post["id"]), "pre-election", "--as", "alice@example.org")
+    assert tagged["tags"] == ["pre-election"]
+    explained = staged_cli.json("map", "explain", f"post:{post['id']}")
+    assert [s["name"] for s in explained["stages"]] == ["press", "legal", "propriety"]
+    assert explained["stages"][2]["eligible"] == ["gina@example.org"]
+
+
+def test_a_bad_tag_is_one_line_and_changes_nothing(staged_cli: Cli) -> None:
+    post = staged_cli.json("draft", "--as", "alice@example.org", "-a", "@DeptNews", "--text", "Hi")
+    result = staged_cli("tag", str(post["id"]), "no spaces", "--as", "alice@example.org")
+    assert result.exit_code == 2
+    assert "is not a tag" in result.stderr
+    assert staged_cli.json("map", "explain", f"post:{post['id']}")["stages"][-1]["name"] == "legal"
