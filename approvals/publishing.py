@@ -222,6 +222,8 @@ def _set_aside(
     if any(p.x_post_id for p in parts):
         reason = "stopped part-way through the thread: " + reason
     elif blockers.quorum_lapsed:
+        # Back to review; its approvers are asked again (expired approvals, a new stage).
+        post.reminded_at = None
         move(session, post, PostState.SUBMITTED, actor=SYSTEM, now=now, reason=reason)
         return
     post.failure_retryable, post.next_attempt_at = False, None

@@ -139,7 +139,8 @@ def fill(
     holder: dict[str, int] = {}  # person -> place
 
     def augment(place: int, seen: set[str]) -> bool:
-        options = sorted((p for p in places.allowed[place] if p in approved), key=lambda p: order[p])
+        options = [p for p in places.allowed[place] if p in approved]
+        options.sort(key=lambda p: order[p])
         for person in options:
             if person in seen:
                 continue
