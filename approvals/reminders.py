@@ -74,7 +74,7 @@ def claim_reminder(
     pmap = current_map(session)
     account = account_of(session, post)
     status = quorum(session, post, pmap, now=now)
-    authors = {p.email for p in _people(session, authors_of(session, post))}
+    authors = {p.email for p in people_by_id(session, authors_of(session, post))}
     # Those who may fill a stage still open; with no stages (no map), anyone approving.
     open_stages = [s for s in status.stages if not s.met]
     eligible = (
@@ -116,5 +116,5 @@ def due_reminders(
     return reminders
 
 
-def _people(session: Session, ids: set[int]) -> list[Person]:
+def people_by_id(session: Session, ids: set[int]) -> list[Person]:
     return list(session.exec(select(Person).where(col(Person.id).in_(ids))).all())

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock, SystemClock
 from approvals.db import session_scope
+from approvals.escalation import due_escalations
 from approvals.notify import LogNotifier, Notifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
@@ -126,9 +127,14 @@ class Worker:
     def remind(self) -> None:
         try:
             reminders = due_reminders(self.engine, now=self.clock.now())
+            escalations = due_escalations(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval reminders failed")
             return
+        for step in escalations:
+            self.notifier.remind_approvers(
+                post_id=step.post_id, approvers=step.people, message=step.message
+            )
         for r in reminders:
             self.notifier.remind_approvers(
                 post_id=r.post_id,
