@@ -81,6 +81,7 @@ class Account(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_by: str | None = None
     pause_reason: str | None = None
+    pause_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ConfigVersion(SQLModel, table=True):
@@ -245,6 +246,10 @@ class GlobalPause(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_by: str | None = None
     reason: str | None = None
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # lifts by itself
+    # Two-person rule: the first person's request to lift it, until a second confirms.
+    lift_requested_by: str | None = None
+    lift_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Credential(SQLModel, table=True):

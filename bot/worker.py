@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock, SystemClock
+from approvals.controls import lift_ended_pauses, pauses_ended
 from approvals.db import session_scope
 from approvals.escalation import due_escalations
 from approvals.notify import LogNotifier, Notifier
@@ -105,6 +106,11 @@ class Worker:
     def tick(self) -> None:
         """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner."""
         try:
+            with session_scope(self.engine, read_only=True) as session:
+                ended = pauses_ended(session, now=self.clock.now())
+            if ended:
+                with session_scope(self.engine) as session:
+                    lift_ended_pauses(session, now=self.clock.now())
             handled = self.dispatcher.run_once()
             if handled:
                 log.info("dispatcher pass: %s posts handled", handled)
