@@ -327,6 +327,9 @@ class GuidanceConfig(_Strict):
 
     organisation: str = "the department"
     contact: str | None = None
+    # The role whose holders sign off a consulted draft for the trade unions; with one set,
+    # a consulted draft is published only once signed off.
+    union_role: str | None = None
     ground_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUND_RULES))
     # Words that suggest a personal post speaks for the organisation or uses its brand.
     official_terms: list[str] = Field(
@@ -489,6 +492,9 @@ def _cross_check(config: PressgateConfig) -> list[str]:
                 )
 
     problems.extend(_check_blackouts(config, accounts))
+    union = config.guidance.union_role
+    if union is not None and union not in config.roles:
+        problems.append(f"guidance.union_role: unknown role {union!r}")
     for account in config.accounts:
         if account.kind != "corporate":
             continue

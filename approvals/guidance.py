@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from approvals import audit
 from approvals.config import Action, PressgateConfig
@@ -378,6 +378,7 @@ def receipt_of(session: Session, *, person: Person) -> GuidanceRead | None:
         .join(GuidanceVersion, col(GuidanceVersion.id) == col(GuidanceRead.version_id))
         .where(GuidanceRead.person_id == person.id)
         .where(GuidanceVersion.content_hash == version.content_hash)
+        .where(col(GuidanceVersion.id) >= _consulted_floor(session))
         .order_by(col(GuidanceRead.read_at))
         .limit(1)
     ).first()
@@ -387,7 +388,8 @@ def read_status(session: Session) -> list[ReadStatus]:
     """Who in the map has read the current text, in map order.
 
     Reading any version with the current text counts: republishing identical wording (after
-    a map round trip, or two people publishing at once) must not ask everyone to read again.
+    a map round trip, or two people publishing at once) must not ask everyone to read again;
+    but not a version before one published from a consultation (`_consulted_floor`).
     """
     emails = [p.email for p in current_map(session).config.people]
     version = current_version(session)
@@ -399,7 +401,19 @@ def read_status(session: Session) -> list[ReadStatus]:
             .join(GuidanceRead, col(GuidanceRead.person_id) == col(Person.id))
             .join(GuidanceVersion, col(GuidanceVersion.id) == col(GuidanceRead.version_id))
             .where(GuidanceVersion.content_hash == version.content_hash)
+            .where(col(GuidanceVersion.id) >= _consulted_floor(session))
             .where(col(Person.email).in_(emails))
         ).all()
     )
     return [ReadStatus(email, email in readers) for email in emails]
+
+
+def _consulted_floor(session: Session) -> int:
+    """The newest version published from a consultation: staff acknowledge it afresh, so
+    reads of any version before it do not count, even of the same words."""
+    newest = session.exec(
+        select(func.max(GuidanceVersion.id)).where(
+            col(GuidanceVersion.consultation_id).is_not(None)
+        )
+    ).one()
+    return int(newest or 0)

@@ -1,5 +1,8 @@
 """`pressgate map explain` and `pressgate tag`: the stages a post needs, from the command line."""
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from sqlmodel import Session
 
@@ -9,6 +12,13 @@ from approvals.map_store import apply_config
 from tests.approvals.governance_maps import staged_config
 from tests.bot.conftest import Cli
 from tests.conftest import NOW
+from tests.factories import EXAMPLE_CONFIG
+
+
+def example_raw() -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -49,3 +59,49 @@ def test_a_bad_tag_is_one_line_and_changes_nothing(staged_cli: Cli) -> None:
     assert result.exit_code == 2
     assert "is not a tag" in result.stderr
     assert staged_cli.json("map", "explain", f"post:{post['id']}")["stages"][-1]["name"] == "legal"
+
+
+def test_a_consultation_from_the_command_line(cli: Cli) -> None:
+    """dana (strategy lead) owns the policy; pat, alice and bob comment; sam signs off for the
+    union here (the map's union role is set to duty_officer for the test)."""
+    engine = cli.engine
+    with Session(engine) as session:
+        raw = example_raw()
+        raw["guidance"] = {**raw.get("guidance", {}), "union_role": "duty_officer"}
+        apply_config(
+            session, config=config_from_dict(raw), source="t", actor=SYSTEM, now=NOW, operator=True
+        )
+        session.commit()
+    engine.dispose()
+    opened = cli.json(
+        "guidance",
+        "consult",
+        "open",
+        "--as",
+        "dana@example.org",
+        "--until",
+        "2026-11-25 17:00",
+        "--anonymous",
+    )
+    number = str(opened["id"])
+    ids = [
+        cli.json("guidance", "consult", "comment", number, "--as", who, "--text", "Clearer please")[
+            "comment_id"
+        ]
+        for who in ("pat@example.org", "alice@example.org", "bob@example.org")
+    ]
+    shown = cli.json("guidance", "consult", "show", "--as", "bob@example.org")
+    assert [c["author"] for c in shown["comments"]] == ["anonymous", "anonymous", "bob@example.org"]
+    late = cli("guidance", "consult", "publish", number, "--as", "dana@example.org")
+    assert late.exit_code == 1 and "open for comments until" in late.stderr
+    cli.ok("guidance", "consult", "sign-off", number, "--as", "sam@example.org")
+    cli.ok(
+        "guidance", "consult", "answer", str(ids[0]), "--as", "dana@example.org", "--text", "Done"
+    )
+    cli.clock.advance(timedelta(days=2))
+    published = cli.json("guidance", "consult", "publish", number, "--as", "dana@example.org")
+    assert published["signed_off_by"] == "sam@example.org"
+    assert published["answered_comments"] == [ids[0]]
+    text = cli.ok("guidance", "consult", "show", number, "--as", "dana@example.org").stdout
+    assert "#1 pat@example.org: Clearer please" in text
+    assert "0 of 8 have acknowledged it" in text
