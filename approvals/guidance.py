@@ -33,13 +33,15 @@ from approvals.errors import NotFound, Refused
 from approvals.findings import Finding
 from approvals.map_store import current_map
 from approvals.models import GuidanceRead, GuidanceVersion, Person
-from approvals.personal_data import find_personal_data
+from approvals.personal_data import EXPLANATIONS, DataKind, find_personal_data
+from approvals.whereabouts import find_whereabouts
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATE = "guidance.txt.j2"
 
 SPEAKS_FOR = "guidance.speaks_for_department"
 LOGO = "guidance.logo"
+WHEREABOUTS = "personal_data.whereabouts"
 
 
 # --- the text ---------------------------------------------------------------------------
@@ -183,6 +185,7 @@ def self_check(text: str, config: PressgateConfig) -> list[Finding]:
         Finding(f"personal_data.{m.kind.value}", "warn", 0, m.start, m.end, m.text, m.explanation)
         for m in find_personal_data(text)
     ]
+    findings += _free_whereabouts(text, findings)
     speaks = (
         f"Reads as speaking for {org}; on a personal account speak only for yourself "
         f"and leave {org}'s voice to its corporate accounts."
@@ -210,6 +213,16 @@ def self_check(text: str, config: PressgateConfig) -> list[Finding]:
             Finding(first.rule, "warn", 0, start, end, text[start:end], first.explanation)
         )
     return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
+
+
+def _free_whereabouts(text: str, found: list[Finding]) -> list[Finding]:
+    """Whereabouts written freely (`approvals.whereabouts`), where no finding stands yet."""
+    taken = [(f.start, f.end) for f in found]
+    return [
+        Finding(WHEREABOUTS, "warn", 0, p.start, p.end, p.text, EXPLANATIONS[DataKind.WHEREABOUTS])
+        for p in find_whereabouts(text)
+        if not any(s < p.end and p.start < e for s, e in taken)
+    ]
 
 
 def _logo_hits(text: str, patterns: _Patterns, org: str) -> list[_Hit]:
