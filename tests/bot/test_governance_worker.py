@@ -1,0 +1,96 @@
+"""The worker's beats carry governance: escalations are sent with the reminders, and a pause
+whose set end has come is recorded as lifted. The jobs are called directly on the injected
+clock (no waiting on the scheduler)."""
+
+import json
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from approvals.audit import SYSTEM
+from approvals.config import config_from_dict
+from approvals.map_store import apply_config
+from bot.settings import Settings
+from bot.worker import Worker
+from tests.approvals.governance_maps import staged_config
+from tests.bot.conftest import Cli
+from tests.conftest import NOW
+from tests.fakes.notifier import RecordingNotifier
+
+
+def sandboxed(cli: Cli) -> Settings:
+    """The worker as `PRESSGATE_SANDBOX=1` runs it: nothing here publishes to X."""
+    return cli.settings.model_copy(update={"sandbox": True})
+
+
+ESCALATING = {"escalate_within_minutes": 60, "deputy_role": "deputy", "duty_role": "duty"}
+
+
+def _staged(cli: Cli) -> None:
+    engine = cli.engine
+    with Session(engine) as session:
+        config = config_from_dict(staged_config(account=ESCALATING))
+        apply_config(session, config=config, source="t", actor=SYSTEM, now=NOW, operator=True)
+        session.commit()
+    engine.dispose()
+
+
+def test_the_reminder_beat_sends_escalations_to_the_deputies(cli: Cli) -> None:
+    _staged(cli)
+    post = cli.json(
+        "draft",
+        "--as",
+        "alice@example.org",
+        "-a",
+        "@DeptNews",
+        "--text",
+        "Due soon",
+        "--at",
+        "2026-11-24 15:00",
+        "--submit",
+    )
+    notifier = RecordingNotifier()
+    engine = cli.engine
+    worker = Worker(settings=sandboxed(cli), engine=engine, clock=cli.clock, notifier=notifier)
+    try:
+        cli.clock.advance(timedelta(hours=1, minutes=59))  # 61 minutes before: not yet
+        worker.remind()
+        assert ("erin@example.org", post["id"], "reminder") not in notifier.sent
+        cli.clock.advance(timedelta(minutes=1))
+        worker.remind()
+        assert ("erin@example.org", post["id"], "reminder") in notifier.sent
+    finally:
+        engine.dispose()
+    entries = [json.loads(line) for line in cli.ok("audit", "export").stdout.splitlines()]
+    (escalated,) = [e for e in entries if e["action"] == "post.escalated"]
+    assert escalated["details"]["asked"] == ["erin@example.org"]
+
+
+def test_the_dispatch_beat_records_a_pause_whose_end_has_come(cli: Cli) -> None:
+    cli.ok(
+        "pause",
+        "--all",
+        "--as",
+        "sam@example.org",
+        "--reason",
+        "Briefing",
+        "--until",
+        "2026-11-24 13:00",
+    )
+    engine = cli.engine
+    worker = Worker(settings=sandboxed(cli), engine=engine, clock=cli.clock)
+    try:
+        cli.clock.advance(timedelta(minutes=59))
+        worker.tick()
+        last = json.loads(cli.ok("audit", "export").stdout.splitlines()[-1])
+        assert last["action"] == "publishing.pause"
+        cli.clock.advance(timedelta(minutes=1))
+        worker.tick()
+    finally:
+        engine.dispose()
+    last = json.loads(cli.ok("audit", "export").stdout.splitlines()[-1])
+    assert (last["actor"], last["action"], last["details"]["automatic"]) == (
+        SYSTEM,
+        "publishing.resume",
+        True,
+    )
