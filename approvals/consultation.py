@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from approvals import audit
 from approvals.config import Action
 from approvals.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied, Refused
-from approvals.guidance import content_hash, read_status, render_guidance
+from approvals.guidance import content_hash, current_version, read_status, render_guidance
 from approvals.map_store import current_map
 from approvals.models import Consultation, ConsultationComment, GuidanceVersion, Person
 from approvals.permissions import PermissionMap
@@ -342,7 +342,7 @@ class Acknowledgements:
 def acknowledgements(session: Session) -> Acknowledgements:
     """Who has acknowledged the current version, and who has not (the figures staff see)."""
     status = read_status(session)
-    current = session.exec(select(GuidanceVersion).order_by(col(GuidanceVersion.id).desc())).first()
+    current = current_version(session)
     return Acknowledgements(
         version_id=current.id if current else None,
         read=[s.email for s in status if s.read_current],

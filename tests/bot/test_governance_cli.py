@@ -1,35 +1,18 @@
 """`pressgate map explain` and `pressgate tag`: the stages a post needs, from the command line."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlmodel import Session
 
-from approvals.audit import SYSTEM
-from approvals.config import config_from_dict
-from approvals.map_store import apply_config
 from tests.approvals.governance_maps import staged_config
 from tests.bot.conftest import Cli
-from tests.conftest import NOW
-from tests.factories import EXAMPLE_CONFIG
-
-
-def example_raw() -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+from tests.bot.maps import apply_map, with_union_role
 
 
 @pytest.fixture
 def staged_cli(cli: Cli) -> Cli:
     """The example office, then a map with stages applied over it by the operator."""
-    engine = cli.engine
-    with Session(engine) as session:
-        config = config_from_dict(staged_config())
-        apply_config(session, config=config, source="test", actor=SYSTEM, now=NOW, operator=True)
-        session.commit()
-    engine.dispose()
+    apply_map(cli, staged_config())
     return cli
 
 
@@ -64,15 +47,7 @@ def test_a_bad_tag_is_one_line_and_changes_nothing(staged_cli: Cli) -> None:
 def test_a_consultation_from_the_command_line(cli: Cli) -> None:
     """dana (strategy lead) owns the policy; pat, alice and bob comment; sam signs off for the
     union here (the map's union role is set to duty_officer for the test)."""
-    engine = cli.engine
-    with Session(engine) as session:
-        raw = example_raw()
-        raw["guidance"] = {**raw.get("guidance", {}), "union_role": "duty_officer"}
-        apply_config(
-            session, config=config_from_dict(raw), source="t", actor=SYSTEM, now=NOW, operator=True
-        )
-        session.commit()
-    engine.dispose()
+    with_union_role(cli)
     opened = cli.json(
         "guidance",
         "consult",

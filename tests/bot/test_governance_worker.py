@@ -5,16 +5,12 @@ clock (no waiting on the scheduler)."""
 import json
 from datetime import timedelta
 
-from sqlmodel import Session
-
 from approvals.audit import SYSTEM
-from approvals.config import config_from_dict
-from approvals.map_store import apply_config
 from bot.settings import Settings
 from bot.worker import Worker
 from tests.approvals.governance_maps import staged_config
 from tests.bot.conftest import Cli
-from tests.conftest import NOW
+from tests.bot.maps import apply_map
 from tests.fakes.notifier import RecordingNotifier
 
 
@@ -27,12 +23,7 @@ ESCALATING = {"escalate_within_minutes": 60, "deputy_role": "deputy", "duty_role
 
 
 def _staged(cli: Cli) -> None:
-    engine = cli.engine
-    with Session(engine) as session:
-        config = config_from_dict(staged_config(account=ESCALATING))
-        apply_config(session, config=config, source="t", actor=SYSTEM, now=NOW, operator=True)
-        session.commit()
-    engine.dispose()
+    apply_map(cli, staged_config(account=ESCALATING))
 
 
 def test_the_reminder_beat_sends_escalations_to_the_deputies(cli: Cli) -> None:

@@ -7,15 +7,18 @@ says (`consultation_view`); a refused request changes nothing and the page comes
 with the reason.
 """
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from approvals import consultation
 from approvals.errors import PressgateError
+from approvals.models import Person
 from bot.web.csrf import csrf_protect
 from bot.web.deps import ViewerDep, flash, now, person, read, render, write
 from bot.web.errors import status_of
@@ -26,6 +29,7 @@ PAGE = "pages/consultation.html"
 HERE = "/guidance/consultation"
 Field = Annotated[str, Form(max_length=consultation.MAX_COMMENT + 100)]
 Number = Annotated[int, Form(ge=1, le=2**31 - 1)]
+Change = Callable[[Session, Person], str]  # one domain call; what to tell the person
 
 
 def _page(
@@ -45,75 +49,65 @@ def _page(
     return render(request, PAGE, context, status=status)
 
 
-def _done(request: Request, message: str) -> Response:
-    flash(request, message)
-    return RedirectResponse(HERE, status_code=303)
-
-
 @router.get(HERE, name="consultation")
 def consultation_page(request: Request, who: ViewerDep) -> Response:
     return _page(request, who)
+
+
+def _act(request: Request, who: ViewerDep, change: Change) -> Response:
+    """Run one domain call in a unit of work; on refusal, the page again with the reason."""
+    try:
+        with write(request) as session:
+            message = change(session, person(session, who))
+    except PressgateError as error:
+        return _page(request, who, error=str(error), status=status_of(error))
+    flash(request, message)
+    return RedirectResponse(HERE, status_code=303)
 
 
 @router.post(HERE + "/comment", name="consultation_comment")
 def add_comment(
     request: Request, who: ViewerDep, consultation_id: Number, body: Field = ""
 ) -> Response:
-    try:
-        with write(request) as session:
-            consultation.comment(
-                session,
-                actor=person(session, who),
-                consultation_id=consultation_id,
-                body=body,
-                now=now(request),
-            )
-    except PressgateError as error:
-        return _page(request, who, error=str(error), status=status_of(error))
-    return _done(request, "Your comment is recorded.")
+    at = now(request)
+
+    def change(session: Session, me: Person) -> str:
+        consultation.comment(session, actor=me, consultation_id=consultation_id, body=body, now=at)
+        return "Your comment is recorded."
+
+    return _act(request, who, change)
 
 
 @router.post(HERE + "/sign-off", name="consultation_sign_off")
 def sign_off(request: Request, who: ViewerDep, consultation_id: Number) -> Response:
-    try:
-        with write(request) as session:
-            consultation.sign_off(
-                session,
-                actor=person(session, who),
-                consultation_id=consultation_id,
-                now=now(request),
-            )
-    except PressgateError as error:
-        return _page(request, who, error=str(error), status=status_of(error))
-    return _done(request, "Signed off for the union.")
+    at = now(request)
+
+    def change(session: Session, me: Person) -> str:
+        consultation.sign_off(session, actor=me, consultation_id=consultation_id, now=at)
+        return "Signed off for the union."
+
+    return _act(request, who, change)
 
 
 @router.post(HERE + "/answer", name="consultation_answer")
 def answer(request: Request, who: ViewerDep, comment_id: Number, text: Field = "") -> Response:
-    try:
-        with write(request) as session:
-            consultation.answer(
-                session,
-                actor=person(session, who),
-                comment_id=comment_id,
-                text=text,
-                now=now(request),
-            )
-    except PressgateError as error:
-        return _page(request, who, error=str(error), status=status_of(error))
-    return _done(request, f"Comment {comment_id} answered.")
+    at = now(request)
+
+    def change(session: Session, me: Person) -> str:
+        consultation.answer(session, actor=me, comment_id=comment_id, text=text, now=at)
+        return f"Comment {comment_id} answered."
+
+    return _act(request, who, change)
 
 
 @router.post(HERE + "/publish", name="consultation_publish")
 def publish(request: Request, who: ViewerDep, consultation_id: Number) -> Response:
-    try:
-        with write(request) as session:
-            version = consultation.publish_consulted(
-                session,
-                actor=person(session, who),
-                consultation_id=consultation_id,
-                now=now(request),
-            )
-    except PressgateError as error:
-        return _page(request, who, error=str(error), status=status_of(error))
-    return _done(request, f"Guidance version {version.id} published; staff are asked to read it.")
+    at = now(request)
+
+    def change(session: Session, me: Person) -> str:
+        version = consultation.publish_consulted(
+            session, actor=me, consultation_id=consultation_id, now=at
+        )
+        return f"Guidance version {version.id} published; staff are asked to read it."
+
+    return _act(request, who, change)

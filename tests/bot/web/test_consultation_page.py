@@ -4,32 +4,15 @@ same functions as `pressgate guidance consult`."""
 
 from datetime import timedelta
 
-from sqlmodel import Session
-
-from approvals.audit import SYSTEM
-from approvals.config import config_from_dict
-from approvals.map_store import apply_config
 from tests.bot.conftest import Cli
-from tests.bot.test_governance_cli import example_raw
+from tests.bot.maps import with_union_role
 from tests.bot.web.conftest import Web
-from tests.conftest import NOW
-
-
-def _with_union_role(cli: Cli) -> None:
-    raw = example_raw()
-    raw["guidance"] = {**raw.get("guidance", {}), "union_role": "duty_officer"}
-    engine = cli.engine
-    with Session(engine) as session:
-        config = config_from_dict(raw)
-        apply_config(session, config=config, source="t", actor=SYSTEM, now=NOW, operator=True)
-        session.commit()
-    engine.dispose()
 
 
 def test_staff_comment_and_the_owner_answers_and_publishes_in_the_browser(
     web: Web, cli: Cli
 ) -> None:
-    _with_union_role(cli)
+    with_union_role(cli)
     cli.ok(
         "guidance",
         "consult",

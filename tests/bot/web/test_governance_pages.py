@@ -3,15 +3,11 @@ the page's form (anonymous to colleagues), and the post page shows the stages a 
 and who can sign each."""
 
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session
 
-from approvals.audit import SYSTEM
-from approvals.config import config_from_dict
-from approvals.map_store import apply_config
 from tests.approvals.governance_maps import staged_config
 from tests.bot.conftest import Cli
+from tests.bot.maps import apply_map
 from tests.bot.web.conftest import PROXY_HEADER
-from tests.conftest import NOW
 
 
 def _page(browser: Browser, email: str) -> Page:
@@ -47,12 +43,7 @@ def test_a_comment_sent_from_the_page_is_anonymous_to_colleagues(
 def test_the_post_page_shows_each_stage_and_who_can_sign_it(
     browser: Browser, proxy_server: str, cli: Cli
 ) -> None:
-    engine = cli.engine
-    with Session(engine) as session:
-        config = config_from_dict(staged_config())
-        apply_config(session, config=config, source="t", actor=SYSTEM, now=NOW, operator=True)
-        session.commit()
-    engine.dispose()
+    apply_map(cli, staged_config())
     post = cli.json(
         "draft", "--as", "alice@example.org", "-a", "@DeptNews", "--text", "Hello", "--submit"
     )
