@@ -81,6 +81,7 @@ class Account(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_by: str | None = None
     pause_reason: str | None = None
+    pause_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ConfigVersion(SQLModel, table=True):
@@ -125,6 +126,10 @@ class Post(SQLModel, table=True):
     outcome_unknown: bool = False
     sandbox: bool = False  # published by the sandbox publisher, not to X
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Tags (`pre-election`, a campaign) may add approval stages; not part of the words.
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # 0: not escalated; 1: deputies asked (and may stand in); 2: duty officers asked too.
+    escalation_level: int = 0
 
 
 class Revision(SQLModel, table=True):
@@ -241,6 +246,10 @@ class GlobalPause(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_by: str | None = None
     reason: str | None = None
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # lifts by itself
+    # Two-person rule: the first person's request to lift it, until a second confirms.
+    lift_requested_by: str | None = None
+    lift_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Credential(SQLModel, table=True):
@@ -288,6 +297,40 @@ class GuidanceVersion(SQLModel, table=True):
     text: str = Field(sa_type=Text)  # the rendered guidance as published
     published_by: str
     published_at: datetime = Field(sa_type=UTCDateTime)
+    # Published from a staff consultation: which one, who signed it off for the unions, and
+    # which comments the policy owner answered. Reads of earlier versions do not count for it.
+    consultation_id: int | None = None
+    signed_off_by: str | None = None
+    answered_comments: list[int] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Consultation(SQLModel, table=True):
+    """A draft of the guidance open for staff comments until `closes_at`.
+
+    In an `anonymous` consultation, comments show no name to anyone but the policy owner.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_type=Text)
+    content_hash: str
+    opened_by: str
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    anonymous: bool = False
+    signed_off_by: str | None = None
+    signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_version_id: int | None = None
+
+
+class ConsultationComment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class GuidanceRead(SQLModel, table=True):

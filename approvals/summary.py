@@ -43,6 +43,17 @@ class StrayView(BaseModel):
     removed_at: datetime | None
 
 
+class StageView(BaseModel):
+    """One approval stage the post needs: who may fill it and who has."""
+
+    name: str
+    rule: str  # "any 2 of the approvers", "all of legal"
+    why: str  # "account rule", "finding personal_data.postcode", "tag pre-election"
+    eligible: list[str]
+    signed: list[str]
+    met: bool
+
+
 class PostView(BaseModel):
     id: int
     account: str
@@ -63,14 +74,17 @@ class PostView(BaseModel):
     findings: list[dict[str, Any]]  # policy findings on the current words, for approvers
     created_at: datetime
     updated_at: datetime
+    stages: list[StageView] = []
+    tags: list[str] = []
 
 
-def post_view(session: Session, post: Post) -> PostView:
+def post_view(session: Session, post: Post, *, now: datetime | None = None) -> PostView:
+    """With `now`, approvals past the account's maximum age are shown as lapsed."""
     assert post.id is not None
     account = account_of(session, post)
     author = session.get(Person, post.author_id)
     revision = current_revision(session, post)
-    status = quorum(session, post, current_map(session))
+    status = quorum(session, post, current_map(session), now=now)
     return PostView(
         id=post.id,
         account=account.handle,
@@ -102,6 +116,18 @@ def post_view(session: Session, post: Post) -> PostView:
         findings=[asdict(f) for f in policy_report(session, post).findings],
         created_at=post.created_at,
         updated_at=post.updated_at,
+        stages=[
+            StageView(
+                name=s.name,
+                rule=s.rule,
+                why=s.why,
+                eligible=s.eligible,
+                signed=s.signed,
+                met=s.met,
+            )
+            for s in status.stages
+        ],
+        tags=list(post.tags or []),
     )
 
 

@@ -15,7 +15,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock, SystemClock
+from approvals.controls import lift_ended_pauses, pauses_ended
 from approvals.db import session_scope
+from approvals.escalation import due_escalations
 from approvals.notify import Notifier, OutboxNotifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
@@ -116,6 +118,11 @@ class Worker:
     def tick(self) -> None:
         """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner."""
         try:
+            with session_scope(self.engine, read_only=True) as session:
+                ended = pauses_ended(session, now=self.clock.now())
+            if ended:
+                with session_scope(self.engine) as session:
+                    lift_ended_pauses(session, now=self.clock.now())
             handled = self.dispatcher.run_once()
             if handled:
                 log.info("dispatcher pass: %s posts handled", handled)
@@ -138,9 +145,14 @@ class Worker:
     def remind(self) -> None:
         try:
             reminders = due_reminders(self.engine, now=self.clock.now())
+            escalations = due_escalations(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval reminders failed")
             return
+        for step in escalations:
+            self.notifier.remind_approvers(
+                post_id=step.post_id, approvers=step.people, message=step.message
+            )
         for r in reminders:
             self.notifier.remind_approvers(
                 post_id=r.post_id,

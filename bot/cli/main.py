@@ -3,7 +3,17 @@
 import typer
 from pydantic import ValidationError
 
-from bot.cli import admin, bulk, check, guidance, posts, publishing, server, templates
+from bot.cli import (
+    admin,
+    bulk,
+    check,
+    governance,
+    guidance,
+    posts,
+    publishing,
+    server,
+    templates,
+)
 from bot.cli.common import App, PressgateGroup, error_line, fail_on
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -37,6 +47,7 @@ def _root(ctx: typer.Context) -> None:
 admin.register(app)
 bulk.register(app)
 check.register(app)
+governance.register(app)
 guidance.register(app)
 posts.register(app)
 publishing.register(app)

@@ -22,6 +22,7 @@ from bot.slack.socket_mode import SocketMode
 from bot.web import api, check, errors, guidance, oidc, problems, slack, templates_api
 from bot.web.body_limit import BodyLimit
 from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, links, signin
+from bot.web.pages import consultation as consultation_page
 from bot.web.pages import map as map_page
 from bot.web.pages import post as post_pages
 from bot.web.security import SecurityHeaders
@@ -82,6 +83,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(bulk.router)
     app.include_router(post_pages.router)  # /posts/{id} and /posts/{id}/review
     app.include_router(guidance.router)
+    app.include_router(consultation_page.router)
     app.include_router(check.router)
     app.include_router(compose.router)
     app.include_router(templates_api.router)

@@ -68,6 +68,7 @@ def show_post(
             viewer=person(session, who),
             compare_from=compare_from,
             compare_to=compare_to,
+            now=now(request),
         )
     if refusal is None and detail.comparison.problem is not None:
         status = 422
