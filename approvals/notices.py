@@ -95,6 +95,15 @@ def _plan_for_post(
         )
     elif action == "post.reminder":
         _remind(session, post, at, asked=list(details.get("asked", [])), missing=details["missing"])
+    elif action == "post.escalated":  # deputies, then the duty officer, asked in their turn
+        _remind(
+            session,
+            post,
+            at,
+            asked=list(details.get("asked", [])),
+            missing=details["missing"],
+            opening=f"Escalated to you ({details.get('to', 'deputies')})",
+        )
     elif action.removeprefix("post.") in MOVES and "from" in details:  # workflow.move
         state = PostState(action.removeprefix("post."))
         if state == PostState.FAILED and details.get("retryable"):
@@ -177,14 +186,22 @@ def _tell_author(session: Session, post: Post, at: datetime, said: str) -> None:
     _add(session, post, at, NOTICE, channel, cut(escape(text), TEXT_LIMIT), [])
 
 
-def _remind(session: Session, post: Post, at: datetime, *, asked: list[str], missing: int) -> None:
+def _remind(
+    session: Session,
+    post: Post,
+    at: datetime,
+    *,
+    asked: list[str],
+    missing: int,
+    opening: str = "Reminder",
+) -> None:
     view = post_view(session, post)
     for email in asked:
         person = session.exec(select(Person).where(Person.email == email)).first()
         if person is None:
             continue
         text = (
-            f"Reminder: post {post.id} on {view.account} goes out {view.scheduled_local} and "
+            f"{opening}: post {post.id} on {view.account} goes out {view.scheduled_local} and "
             f"needs {missing} more approval(s)."
         )
         blocks = nb.request_blocks(view, author=_name(session, view.author), personal_link=True)
