@@ -125,6 +125,10 @@ class Post(SQLModel, table=True):
     outcome_unknown: bool = False
     sandbox: bool = False  # published by the sandbox publisher, not to X
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Analytics groups posts by these: a campaign tag (bulk import's column, `--campaign`)
+    # and the template the words came from, when one did.
+    campaign: str | None = Field(default=None, index=True)
+    template: str | None = None
 
 
 class Revision(SQLModel, table=True):
@@ -315,3 +319,8 @@ class ReviewLinkUse(SQLModel, table=True):
     decision: Decision = Field(sa_type=_enum_column(Decision))
     used_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# The analytics tables live with their concept; importing them here registers them wherever
+# the models are (the migrations, `create_all` in tests). Last, because they import from here.
+import approvals.analytics.models  # noqa: E402, F401

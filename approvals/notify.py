@@ -15,6 +15,11 @@ class Notifier(Protocol):
         """Ask approvers to decide on a post that is due soon and short of approvals."""
         ...
 
+    def tell(self, *, people: list[str], topic: str, message: str) -> None:
+        """Tell people something that is about no one post (a budget crossed, the weekly
+        analytics digest); `topic` names what it is, e.g. "budget_warn", "digest"."""
+        ...
+
 
 class LogNotifier:
     """Writes one log line per notification; the default until a Slack notifier is set up."""
@@ -24,3 +29,6 @@ class LogNotifier:
 
     def remind_approvers(self, *, post_id: int, approvers: list[str], message: str) -> None:
         log.info("remind %s: post %s: %s", ", ".join(approvers), post_id, message)
+
+    def tell(self, *, people: list[str], topic: str, message: str) -> None:
+        log.info("tell %s: %s: %s", ", ".join(people), topic, message)

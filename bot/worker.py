@@ -20,9 +20,10 @@ from approvals.notify import LogNotifier, Notifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
 from bot.audit_anchors import schedule_anchoring
+from bot.collector import Collector
 from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
-from bot.publishers import publisher_factory
+from bot.publishers import publisher_factory, timeline_factory
 from bot.settings import Settings
 
 log = logging.getLogger("pressgate.worker")
@@ -61,11 +62,17 @@ class Worker:
         self.sandbox = settings.publisher == "sandbox"
         self.dispatcher = Dispatcher(
             engine=engine,
-            publishers=publisher_factory(settings, engine, self.clock),
+            publishers=publisher_factory(settings, engine, self.clock, self.notifier),
             clock=self.clock,
             worker=worker_name(),
             notifier=self.notifier,
             policy=dispatch_policy(settings),
+        )
+        self.collector = Collector(
+            engine=engine,
+            timelines=timeline_factory(settings, engine, self.clock, self.notifier),
+            clock=self.clock,
+            worker=self.dispatcher.worker,
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
 
@@ -84,6 +91,14 @@ class Worker:
             "interval",
             seconds=self.remind_interval,
             id="reminders",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.collect,
+            "interval",
+            seconds=self.settings.collect_interval,
+            id="collector",
             max_instances=1,
             coalesce=True,
         )
@@ -136,3 +151,13 @@ class Worker:
                 message=f"{r.account} post {r.post_id} is due at {r.due_at:%H:%M} UTC and needs "
                 f"{r.missing} more approval(s)",
             )
+
+    def collect(self) -> None:
+        """A collector round (one worker per account and hour; see bot.collector)."""
+        try:
+            done = self.collector.run_once()
+        except Exception:
+            log.exception("collector round failed")
+            return
+        if done.posts:
+            log.info("collector: %s", done.posts)
