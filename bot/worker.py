@@ -14,6 +14,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from approvals.analytics.digest import weekly_digests
 from approvals.clock import Clock, SystemClock
 from approvals.db import session_scope
 from approvals.notify import LogNotifier, Notifier
@@ -102,6 +103,16 @@ class Worker:
             max_instances=1,
             coalesce=True,
         )
+        self.scheduler.add_job(
+            self.digest,
+            "cron",
+            day_of_week=self.settings.digest_day,
+            hour=self.settings.digest_hour,
+            id="digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,  # a worker restarted at 08:20 still sends it
+        )
         schedule_anchoring(
             self.scheduler, settings=self.settings, engine=self.engine, clock=self.clock
         )
@@ -161,3 +172,17 @@ class Worker:
             return
         if done.posts:
             log.info("collector: %s", done.posts)
+
+    def digest(self) -> None:
+        """The weekly digest to the strategy lead, sent by the one worker that claims it."""
+        now = self.clock.now()
+        try:
+            with session_scope(self.engine) as session:
+                messages = weekly_digests(
+                    session, today=now.date(), now=now, worker=self.dispatcher.worker
+                )
+        except Exception:
+            log.exception("weekly digest failed")
+            return
+        for person, text in messages:
+            self.notifier.tell(people=[person], topic="digest", message=text)

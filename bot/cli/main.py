@@ -3,7 +3,7 @@
 import typer
 from pydantic import ValidationError
 
-from bot.cli import admin, bulk, check, guidance, posts, publishing, server, templates
+from bot.cli import admin, analytics, bulk, check, guidance, posts, publishing, server, templates
 from bot.cli.common import App, PressgateGroup, error_line, fail_on
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -35,6 +35,7 @@ def _root(ctx: typer.Context) -> None:
 
 
 admin.register(app)
+analytics.register(app)
 bulk.register(app)
 check.register(app)
 guidance.register(app)
