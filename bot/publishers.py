@@ -22,7 +22,12 @@ PublisherFor = Callable[[Session, Account], XPublisher]
 
 
 def publisher_factory(
-    settings: Settings, engine: Engine, clock: Clock, notifier: Notifier | None = None
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    notifier: Notifier | None = None,
+    *,
+    via: str = "dispatch",
 ) -> PublisherFor:
     """The sandbox when asked for (`PRESSGATE_SANDBOX=1`, or the demo); otherwise X through
     the account's tokens. Without X app credentials and no sandbox asked for, it refuses:
@@ -40,7 +45,7 @@ def publisher_factory(
         if account.kind != "corporate":
             raise Rejected(f"{account.handle} is not corporate; nothing is published to it")
         return _connected_client(
-            settings, engine, clock, session, account, via="dispatch", notifier=notifier
+            settings, engine, clock, session, account, via=via, notifier=notifier
         )
 
     return publisher_for

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from approvals.analytics.spend import BudgetAlert, CallMade, record_call
 from approvals.clock import Clock
@@ -22,6 +23,7 @@ from approvals.notify import Notifier
 
 log = logging.getLogger("pressgate.spend")
 _POST: ContextVar[int | None] = ContextVar("pressgate_spend_post", default=None)
+_SESSION: ContextVar[Session | None] = ContextVar("pressgate_spend_session", default=None)
 
 
 @contextmanager
@@ -32,6 +34,20 @@ def working_on(post_id: int) -> Iterator[None]:
         yield
     finally:
         _POST.reset(token)
+
+
+@contextmanager
+def within(session: Session, post_id: int) -> Iterator[None]:
+    """Calls made inside the block are written in `session`'s transaction, for callers that
+    talk to X while holding one (a takedown locks its post, then deletes it from X): a
+    transaction of the ledger's own would wait for that lock, held by the very thread
+    waiting for the ledger."""
+    token = _SESSION.set(session)
+    try:
+        with working_on(post_id):
+            yield
+    finally:
+        _SESSION.reset(token)
 
 
 def ledger(
@@ -46,9 +62,14 @@ def ledger(
 
     def on_call(call: CallMade) -> None:
         call = replace(call, account_id=account_id, post_id=_POST.get(), via=via)
+        outer = _SESSION.get()
         try:
-            with session_scope(engine) as session:
-                alerts = record_call(session, call=call, now=clock.now())
+            if outer is not None:
+                with outer.begin_nested():  # a ledger row that fails undoes nothing else
+                    alerts = record_call(outer, call=call, now=clock.now())
+            else:
+                with session_scope(engine) as session:
+                    alerts = record_call(session, call=call, now=clock.now())
         except Exception:  # a ledger that cannot be written must not undo a publish
             log.exception("could not record a %s call to X in the spend ledger", call.kind)
             return

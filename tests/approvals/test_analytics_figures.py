@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from approvals.analytics.dashboard import Dashboard, dashboard, dashboard_asked
+from approvals.analytics.digest import weekly_digests
 from approvals.analytics.figures import Reach
 from approvals.analytics.governance import Times
 from approvals.clock import FrozenClock
@@ -132,3 +133,16 @@ def test_a_range_typed_wrong_says_what_is_wrong(seeded: Session) -> None:
             start="2026-11-05",
             end="2026-11-01",
         )
+
+
+def test_the_weekly_digest_goes_once_to_each_reader_with_last_weeks_figures(
+    seeded: Session, clock: FrozenClock
+) -> None:
+    monday = date(2026, 11, 30)  # the digest covers Monday 23 to Sunday 29 November
+    sent = weekly_digests(seeded, today=monday, now=clock.now(), worker="w1")
+    assert [who for who, _text in sent] == ["dana@example.org"]
+    text = sent[0][1]
+    assert text.splitlines()[0] == "pressgate analytics, 2026-11-23 to 2026-11-29 (all accounts)"
+    assert "Approvals: 4, median 1.50 h, 90% within 6.00 h" in text
+    assert "Rejections: 1; late: 0; failed: 0; pauses: 1; takedowns: 0" in text
+    assert weekly_digests(seeded, today=monday, now=clock.now(), worker="w2") == []

@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 from approvals.analytics.models import AccountSnapshot, PostSnapshot, TrackedPost, XCall
 from bot.collector import Collector
 from bot.publishers import timeline_factory
+from bot.worker import Worker
 from tests.bot.publishing_world import World
 from tests.bot.test_spend_ledger import publish, reload_map
+from tests.fakes.notifier import RecordingNotifier
 
 OWNED = "/2/users/{}/tweets"
 
@@ -126,3 +128,18 @@ def test_hourly_reads_on_the_first_day_when_the_map_asks_for_them(world: World) 
     assert post.last_read_at is not None
     posts_billed = [c for c in billed if c.charged]
     assert len({f"{c.at:%Y-%m-%d}" for c in posts_billed}) == len(posts_billed)
+
+
+def test_the_workers_send_the_weekly_digest_once_through_the_notifier(world: World) -> None:
+    other = RecordingNotifier()
+    workers = [
+        Worker(settings=world.settings, engine=world.engine, clock=world.clock, notifier=n)
+        for n in (world.notifier, other)
+    ]
+    for worker in workers:
+        worker.digest()
+    assert [(who, topic) for who, topic, _ in world.notifier.told] == [
+        ("dana@example.org", "digest")
+    ]
+    assert other.told == []
+    assert "X spend: $0.00" in world.notifier.told[0][2]

@@ -1,15 +1,20 @@
 """Every call to X goes into the spend ledger at the map's prices; budgets warn, never block."""
 
+import time
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from approvals.analytics.models import XCall
-from approvals.map_store import current_map
+from approvals.analytics.prices import XPrices
+from approvals.analytics.spend import cost_of_parts
+from approvals.db import session_scope
+from approvals.map_store import current_map, get_person
 from approvals.models import Post, PostState
 from bot.dispatcher import Dispatcher
 from bot.publishers import publisher_factory
+from bot.takedowns import take_down
 from tests.bot.publishing_world import POLICY, World, publishing_config
 
 
@@ -78,3 +83,37 @@ def test_budgets_warn_the_author_at_80_percent_and_the_lead_at_100(world: World)
     with Session(world.engine) as session:
         assert current_map(session).config.budgets.warn_percent == 80
     assert first.state == PostState.PUBLISHED
+
+
+def test_a_takedown_records_its_delete_in_its_own_transaction_without_waiting(
+    world: World,
+) -> None:
+    post = publish(world, "To be taken down.")
+    started = time.monotonic()
+    with session_scope(world.engine) as session:
+        take_down(
+            session,
+            settings=world.settings,
+            engine=world.engine,
+            clock=world.clock,
+            actor=get_person(session, "sam@example.org"),
+            post_id=post.id or 0,
+            reason="wrong figures",
+        )
+    assert time.monotonic() - started < 5  # a ledger transaction of its own would wait 30 s
+    delete = ledger(world)[-1]
+    assert (delete.kind, delete.via, delete.post_id, delete.cost_micros) == (
+        "delete_post",
+        "takedown",
+        post.id,
+        10_000,
+    )
+    assert world.post(post.id).state == PostState.TAKEN_DOWN
+
+
+def test_publish_cost_is_per_part_and_says_whether_there_is_a_link(world: World) -> None:
+    prices = XPrices()
+    assert cost_of_parts(["No link here."], 0, prices).line == "no link: $0.015"
+    assert cost_of_parts(["See example.org/x"], 0, prices).line == "contains a link: $0.20"
+    thread = cost_of_parts(["One", "Two https://example.org", "Three"], 1, prices)
+    assert (thread.micros, thread.line) == (230_000, "3 posts, 1 with a link: $0.23")
