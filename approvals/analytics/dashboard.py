@@ -91,6 +91,7 @@ def dashboard(
         shown = [a for a in mine if a.key == key]
     accounts = {a.id: a.handle for a in shown if a.id is not None}
     f = Filters(start, end, tuple(accounts), campaign or None)
+    spent = spend(session, f, accounts)
     return Dashboard(
         filters=f,
         start=start,
@@ -102,8 +103,8 @@ def dashboard(
         campaigns=_campaigns(session, tuple(a.id for a in mine if a.id is not None)),
         performance=performance(session, f),
         governance=governance(session, f),
-        spend=spend(session, f, accounts),
-        budgets=budgets(session, f, accounts),
+        spend=spent,
+        budgets=budgets(session, f, accounts, spent),
     )
 
 
@@ -176,10 +177,11 @@ def spend(session: Session, f: Filters, accounts: dict[int, str]) -> list[SpendR
     return sorted(found, key=lambda r: (r.month, r.account, r.kind))
 
 
-def budgets(session: Session, f: Filters, accounts: dict[int, str]) -> list[Budgeted]:
-    """Each month's spend against the map's budgets (overall, and per account)."""
+def budgets(
+    session: Session, f: Filters, accounts: dict[int, str], rows: list[SpendRow]
+) -> list[Budgeted]:
+    """Each month's spend (`rows`, from `spend`) against the map's budgets."""
     config = current_map(session).config.budgets
-    rows = spend(session, f, accounts)
     months = sorted({r.month for r in rows}) or [f.start.strftime("%Y-%m")]
     out: list[Budgeted] = []
     for m in months:

@@ -10,6 +10,7 @@ Definitions (the README states them for the strategy lead):
 - times are UTC.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -111,30 +112,43 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _base(*columns: Any, f: Filters) -> Any:
-    joined = and_(col(Post.id) == T.post_id)
-    return select(*columns).select_from(T).outerjoin(Post, joined).where(*_where(f))
+def _base(*columns: Any, f: Filters, tags: bool = True) -> Any:
+    """The tracked posts in the range; joined to their pressgate post for its tags only
+    when a tag is asked for (the join costs a lookup per row)."""
+    query = select(*columns).select_from(T)
+    if tags or f.campaign is not None:
+        query = query.outerjoin(Post, and_(col(Post.id) == T.post_id))
+    return query.where(*_where(f))
 
 
 def performance(session: Session, f: Filters) -> Performance:
-    total = _reach(*session.exec(_base(*_sums(), f=f)).one())
-    day = sql.day(session, T.published_at)
-    by_day = [
-        Row(str(k), _reach(*rest))
-        for k, *rest in session.exec(_base(day, *_sums(), f=f).group_by(day).order_by(day))
+    """Two grouped queries give every sum: by (day, hour), whence the totals, the days and the
+    heatmap (a day knows its weekday); by (template, campaign), whence both groupings."""
+    day, hr = sql.day(session, T.published_at), sql.hour(session, T.published_at)
+    cells = [
+        (str(d), int(h), _reach(*rest))
+        for d, h, *rest in session.exec(
+            _base(day, hr, *_sums(), f=f, tags=False).group_by(day, hr)
+        )
     ]
-    by_template = _grouped(session, f, col(Post.template), "(no template)")
-    by_campaign = _grouped(session, f, col(Post.campaign), "(no campaign)")
-    wd, hr = sql.weekday(session, T.published_at), sql.hour(session, T.published_at)
-    heatmap = {
-        (int(w), int(h)): _reach(*rest)
-        for w, h, *rest in session.exec(_base(wd, hr, *_sums(), f=f).group_by(wd, hr))
-    }
+    by_day: dict[str, Reach] = {}
+    heatmap: dict[tuple[int, int], Reach] = {}
+    for d, h, reach in cells:
+        by_day[d] = _add(by_day.get(d), reach)
+        key = (date.fromisoformat(d).weekday(), h)
+        heatmap[key] = _add(heatmap.get(key), reach)
+    template, campaign = col(Post.template), col(Post.campaign)
+    tags = [
+        (t, c, _reach(*rest))
+        for t, c, *rest in session.exec(
+            _base(template, campaign, *_sums(), f=f).group_by(template, campaign)
+        )
+    ]
     return Performance(
-        total=total,
-        by_day=by_day,
-        by_template=by_template,
-        by_campaign=by_campaign,
+        total=_sum(r for _d, _h, r in cells),
+        by_day=[Row(d, r) for d, r in sorted(by_day.items())],
+        by_template=_rows_by(tags, 0, "(no template)"),
+        by_campaign=_rows_by(tags, 1, "(no campaign)"),
         heatmap=heatmap,
         top=_ranked(session, f, best=True),
         bottom=_ranked(session, f, best=False),
@@ -142,11 +156,27 @@ def performance(session: Session, f: Filters) -> Performance:
     )
 
 
-def _grouped(session: Session, f: Filters, key: Any, none: str) -> list[Row]:
-    query = _base(key, *_sums(), f=f).group_by(key).order_by(func.sum(T.impressions).desc())
-    return [
-        Row(str(k) if k is not None else none, _reach(*rest)) for k, *rest in session.exec(query)
-    ]
+def _add(a: Reach | None, b: Reach) -> Reach:
+    if a is None:
+        return b
+    return Reach(a.posts + b.posts, a.impressions + b.impressions, a.engagements + b.engagements)
+
+
+def _sum(reaches: Iterable[Reach]) -> Reach:
+    total = Reach(0, 0, 0)
+    for reach in reaches:
+        total = _add(total, reach)
+    return total
+
+
+def _rows_by(tags: list[tuple[Any, Any, Reach]], which: int, none: str) -> list[Row]:
+    """Rows of one tag (template or campaign), most impressions first."""
+    grouped: dict[str, Reach] = {}
+    for tag in tags:
+        key = none if tag[which] is None else str(tag[which])
+        grouped[key] = _add(grouped.get(key), tag[2])
+    ordered = sorted(grouped.items(), key=lambda kv: (-kv[1].impressions, kv[0]))
+    return [Row(k, r) for k, r in ordered]
 
 
 def _ranked(session: Session, f: Filters, *, best: bool) -> list[PostRow]:

@@ -1,4 +1,4 @@
-"""Dates in SQL that read the same on SQLite and PostgreSQL: day, month, hour, weekday.
+"""Dates in SQL that read the same on SQLite and PostgreSQL: day, month, hour.
 
 The dashboard groups in the database (one aggregate query per figure, never a query per
 row), so the parts of a timestamp must be taken in SQL. Timestamps are stored as naive UTC,
@@ -27,25 +27,18 @@ def day(session: Session, column: Any) -> ColumnElement[Any]:
     """YYYY-MM-DD."""
     if _postgres(session):
         return func.to_char(column, _sql("'YYYY-MM-DD'"))
-    return func.strftime(_sql("'%Y-%m-%d'"), column)
+    return func.substr(column, 1, 10)  # stored as text "YYYY-MM-DD HH:MM:SS.ffffff"
 
 
 def month(session: Session, column: Any) -> ColumnElement[Any]:
     """YYYY-MM."""
     if _postgres(session):
         return func.to_char(column, _sql("'YYYY-MM'"))
-    return func.strftime(_sql("'%Y-%m'"), column)
+    return func.substr(column, 1, 7)
 
 
 def hour(session: Session, column: Any) -> ColumnElement[Any]:
     """0-23."""
     if _postgres(session):
         return cast(extract("hour", column), Integer)
-    return cast(func.strftime(_sql("'%H'"), column), Integer)
-
-
-def weekday(session: Session, column: Any) -> ColumnElement[Any]:
-    """0 Monday to 6 Sunday (ISO order; both databases count from Sunday)."""
-    if _postgres(session):
-        return (cast(extract("dow", column), Integer) + _sql("6")) % _sql("7")
-    return (cast(func.strftime(_sql("'%w'"), column), Integer) + _sql("6")) % _sql("7")
+    return cast(func.substr(column, 12, 2), Integer)

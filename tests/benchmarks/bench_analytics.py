@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from approvals.analytics.dashboard import dashboard
+from approvals.analytics.models import PostSnapshot
 from approvals.clock import FrozenClock
 from tests.factories import load_org, small_config
 
@@ -148,6 +149,11 @@ def _pg(engine: Engine) -> bool:
 
 
 def _load(engine: Engine, tables: dict[str, Iterator[tuple[Any, ...]]]) -> None:
+    """Bulk rows in, with the snapshots' indexes built after (faster than row by row)."""
+    indexes = list(PostSnapshot.__table__.indexes)  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        for index in indexes:
+            index.drop(conn)
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -160,13 +166,12 @@ def _load(engine: Engine, tables: dict[str, Iterator[tuple[Any, ...]]]) -> None:
                 width = target.count(",") + 1
                 cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * width)})", rows)
         raw.commit()
-        if _pg(engine):
-            cursor.execute("ANALYZE")
-        else:
-            cursor.execute("ANALYZE")
-        raw.commit()
     finally:
         raw.close()
+    with engine.begin() as conn:
+        for index in indexes:
+            index.create(conn)
+        conn.exec_driver_sql("ANALYZE")
 
 
 def _median_ms(do: Callable[[], object]) -> float:

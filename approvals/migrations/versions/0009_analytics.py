@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('x_post_id')
     )
     with op.batch_alter_table('trackedpost', schema=None) as batch_op:
-        batch_op.create_index('ix_trackedpost_account_published', ['account_id', 'published_at'], unique=False)
+        batch_op.create_index('ix_trackedpost_account_published', ['account_id', 'published_at', 'post_id', 'impressions', 'likes', 'reposts', 'replies', 'quotes', 'bookmarks'], unique=False)
         batch_op.create_index(batch_op.f('ix_trackedpost_post_id'), ['post_id'], unique=False)
 
     op.create_table('xcall',
@@ -120,7 +120,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('xcall', schema=None) as batch_op:
-        batch_op.create_index('ix_xcall_account_at', ['account_id', 'at'], unique=False)
+        batch_op.create_index('ix_xcall_account_at', ['account_id', 'at', 'kind', 'charged', 'cost_micros'], unique=False)
         batch_op.create_index(batch_op.f('ix_xcall_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_xcall_post_id'), ['post_id'], unique=False)
 
