@@ -127,9 +127,7 @@ def performance(session: Session, f: Filters) -> Performance:
     day, hr = sql.day(session, T.published_at), sql.hour(session, T.published_at)
     cells = [
         (str(d), int(h), _reach(*rest))
-        for d, h, *rest in session.exec(
-            _base(day, hr, *_sums(), f=f, tags=False).group_by(day, hr)
-        )
+        for d, h, *rest in session.exec(_base(day, hr, *_sums(), f=f, tags=False).group_by(day, hr))
     ]
     by_day: dict[str, Reach] = {}
     heatmap: dict[tuple[int, int], Reach] = {}
