@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
 from approvals.errors import ConfigError, InvalidInput
 from approvals.schedule import local_to_utc
 
@@ -354,6 +355,9 @@ class PressgateConfig(_Strict):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    x_prices: XPrices = Field(default_factory=XPrices)
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)
@@ -504,6 +508,9 @@ def _cross_check(config: PressgateConfig) -> list[str]:
     union = config.guidance.union_role
     if union is not None and union not in config.roles:
         problems.append(f"guidance.union_role: unknown role {union!r}")
+    for key in config.budgets.accounts:
+        if key not in accounts or accounts[key].kind != "corporate":
+            problems.append(f"budgets.accounts: {key!r} is not a corporate account in the map")
     for account in config.accounts:
         if account.kind != "corporate":
             continue

@@ -130,6 +130,10 @@ class Post(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     # 0: not escalated; 1: deputies asked (and may stand in); 2: duty officers asked too.
     escalation_level: int = 0
+    # Analytics groups posts by these: a campaign tag (bulk import's column, `--campaign`)
+    # and the template the words came from, when one did.
+    campaign: str | None = Field(default=None, index=True)
+    template: str | None = None
 
 
 class Revision(SQLModel, table=True):
@@ -398,3 +402,8 @@ class Notice(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_channel: str | None = None  # the channel id Slack answered with (chat.update needs it)
     sent_ts: str | None = None
+
+
+# The analytics tables live with their concept; importing them here registers them wherever
+# the models are (the migrations, `create_all` in tests). Last, because they import from here.
+import approvals.analytics.models  # noqa: E402, F401

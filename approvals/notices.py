@@ -324,3 +324,20 @@ def _add(
     session.add(row)
     session.flush()  # an id now: updates planned in this transaction point at it
     return row
+
+
+def tell(session: Session, *, people: list[str], topic: str, text: str, at: datetime) -> None:
+    """A notice about no one post (a budget crossed, the weekly digest): a DM to each person
+    with a Slack id, a log line for the others, sent in order per topic."""
+    for email in people:
+        person = session.exec(select(Person).where(Person.email == email)).first()
+        session.add(
+            Notice(
+                kind=NOTICE,
+                queue=f"{topic}:{email}",
+                channel=person.slack_user_id if person is not None else None,
+                text=cut(escape(text), TEXT_LIMIT),
+                created_at=at,
+                due_at=at,
+            )
+        )

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     retry_max: float = Field(900.0, gt=0)
     max_attempts: int = Field(8, ge=1)
     remind_interval: float = Field(60.0, gt=0, description="Seconds between reminder runs.")
+    # Analytics: the collector's round, and the weekly digest to the strategy lead (UTC).
+    collect_interval: float = Field(3600.0, gt=0, description="Seconds between collector rounds.")
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_hour: int = Field(8, ge=0, le=23)
     # The largest request body the web app reads (JSON); larger ones get 413 unread.
     max_request_bytes: int = Field(1_048_576, ge=1024)
     host: str = "127.0.0.1"
