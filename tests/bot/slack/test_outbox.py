@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from approvals.clock import FrozenClock
 from bot.slack.sender import Sender
+from bot.worker import Worker
 from tests.bot.slack.conftest import BOB, SAM
 from tests.bot.slack.signoff_world import SignOff, signoff_world
 
@@ -125,3 +126,20 @@ def test_a_weak_secret_key_sends_the_review_page_not_a_signed_link(office: SignO
     sender.run_once()
     link = office.fake.in_channel(BOB)[0].url_of("pressgate_review")
     assert link == f"{settings.base_url}/posts/{post.id}/review"
+
+
+def test_the_worker_runs_the_sender_on_its_interval(office: SignOff) -> None:
+    settings = office.world.settings.model_copy(update={"notice_interval": 2.0})
+    worker = Worker(settings=settings, engine=office.world.engine, clock=office.clock)
+    org = office.world.org
+    org.submitted("Applications open on Monday.", account="@DeptNews")
+    org.session.commit()
+    worker.start()
+    try:
+        job = worker.scheduler.get_job("notices")
+        assert job is not None and job.trigger.interval == timedelta(seconds=2)
+        job.func()  # what the scheduler runs; no waiting on its clock
+    finally:
+        worker.stop()
+    assert len(office.channel()) == 1
+    assert {n.state for n in office.notices()} == {"sent"}
