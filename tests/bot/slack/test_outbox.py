@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from approvals import outbox
 from approvals.clock import FrozenClock
 from bot.slack.sender import Sender
 from bot.worker import Worker
@@ -19,6 +20,7 @@ from tests.bot.slack.conftest import BOB, SAM
 from tests.bot.slack.signoff_world import SignOff, signoff_world
 
 SECONDS = timedelta(seconds=1)
+LEASE = timedelta(seconds=60)  # what the sender takes (4 x the Slack timeout, at least 60 s)
 RETRY_AFTER = 50  # longer than the backoff would wait: only honouring it passes
 
 
@@ -143,3 +145,21 @@ def test_the_worker_runs_the_sender_on_its_interval(office: SignOff) -> None:
         worker.stop()
     assert len(office.channel()) == 1
     assert {n.state for n in office.notices()} == {"sent"}
+
+
+def test_a_worker_that_dies_holding_a_claim_delays_the_notice_by_its_lease_only(
+    office: SignOff,
+) -> None:
+    office.slack.command(SAM, "pause @DeptHelp A wrong date")
+    (pause,) = office.notices()
+    assert pause.id is not None
+    with Session(office.world.engine) as session:  # w0 claims it, then dies before sending
+        assert outbox.claim(session, pause.id, worker="w0", now=office.clock.now(), lease=LEASE)
+        session.commit()
+    assert office.send() == 0, "held by w0's claim"
+    office.clock.advance(LEASE)
+    assert office.send() == 1
+    assert office.send() == 0
+    assert [m.text for m in office.channel("#press-duty")] == [
+        "Publishing paused on @DeptHelp by sam@example.org: A wrong date"
+    ]
