@@ -6,6 +6,10 @@ UTC day once (`XRead` remembers what was billed today) and bills nothing for a f
 Budgets warn, they never block: at `warn_percent` of a month's budget the post's author is
 told, at 100% the strategy lead (everyone with `view_analytics` on the account); each
 warning once a month, claimed like any other one-time work (`approvals.analytics.once`).
+
+Lock order (see `approvals.db`): the billed-read and claim keys, then the audit head, last.
+A takedown writes its ledger rows inside its own transaction (a savepoint after the post's
+row lock it already holds), never in a second one that would wait for that lock.
 """
 
 from dataclasses import dataclass, field

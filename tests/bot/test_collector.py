@@ -6,7 +6,14 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from approvals.analytics.models import AccountSnapshot, PostSnapshot, TrackedPost, XCall
+from approvals.analytics.models import (
+    AccountSnapshot,
+    AnalyticsClaim,
+    PostSnapshot,
+    TrackedPost,
+    XCall,
+    XRead,
+)
 from bot.collector import Collector
 from bot.publishers import timeline_factory
 from bot.worker import Worker
@@ -143,3 +150,28 @@ def test_the_workers_send_the_weekly_digest_once_through_the_notifier(world: Wor
     ]
     assert other.told == []
     assert "X spend: $0.00" in world.notifier.told[0][2]
+
+
+def test_a_first_read_goes_back_30_days_not_to_the_accounts_first_post(world: World) -> None:
+    user = world.users["DeptNews"]
+    now = world.clock.now()
+    old = world.fake.seed_post(user, "From last year.", created_at=now - timedelta(days=40))
+    recent = world.fake.seed_post(user, "From last week.", created_at=now - timedelta(days=7))
+    collector(world).run_once()
+    read = {s.x_post_id for s in snapshots(world)}
+    assert recent.id in read and old.id not in read  # posted outside pressgate, still counted
+
+
+def test_billed_reads_of_past_days_and_old_claims_are_forgotten(world: World) -> None:
+    publish(world, "Read, then forgotten.")
+    world.clock.advance(timedelta(hours=1))
+    collector(world).run_once()
+    with Session(world.engine) as session:
+        assert session.exec(select(XRead)).all()
+    world.clock.advance(timedelta(days=3))
+    collector(world).run_once()
+    with Session(world.engine) as session:
+        days = {r.day for r in session.exec(select(XRead)).all()}
+        claims = session.exec(select(AnalyticsClaim)).all()
+    assert days == {f"{world.clock.now():%Y-%m-%d}"}
+    assert all(c.claimed_at > world.clock.now() - timedelta(days=2) for c in claims)
