@@ -175,3 +175,21 @@ def test_billed_reads_of_past_days_and_old_claims_are_forgotten(world: World) ->
         claims = session.exec(select(AnalyticsClaim)).all()
     assert days == {f"{world.clock.now():%Y-%m-%d}"}
     assert all(c.claimed_at > world.clock.now() - timedelta(days=2) for c in claims)
+
+
+def test_a_rate_limit_ends_the_accounts_round_and_the_posts_wait_for_the_next(
+    world: World,
+) -> None:
+    publish(world, "Rate limited read.")
+    world.clock.advance(timedelta(hours=1))
+    help_user = world.users["DeptHelp"]
+    world.fake.fail_next("GET", OWNED.format(help_user.id), "429", times=1, reset_in=60)
+    before = len(world.fake.requests)
+    first = collector(world).run_once()
+    assert first.skipped["@DeptHelp"].startswith("rate limited by X until")
+    tried = [r for r in world.fake.requests[before:] if help_user.id in r.path]
+    assert len(tried) == 1  # nothing more was asked of X for that account this round
+    assert snapshots(world) == []
+    world.clock.advance(timedelta(hours=1))
+    collector(world).run_once()
+    assert len(snapshots(world)) == 1
