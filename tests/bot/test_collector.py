@@ -27,7 +27,7 @@ OWNED = "/2/users/{}/tweets"
 def collector(world: World, worker: str = "w1") -> Collector:
     return Collector(
         engine=world.engine,
-        timelines=timeline_factory(world.settings, world.engine, world.clock),
+        timelines=timeline_factory(world.settings, world.engine, world.clock, world.notifier),
         clock=world.clock,
         worker=worker,
     )
@@ -193,3 +193,24 @@ def test_a_rate_limit_ends_the_accounts_round_and_the_posts_wait_for_the_next(
     world.clock.advance(timedelta(hours=1))
     collector(world).run_once()
     assert len(snapshots(world)) == 1
+
+
+def test_reads_that_cross_the_warning_tell_no_one_and_the_next_author_hears_it(
+    world: World,
+) -> None:
+    reload_map(
+        world,
+        x_prices={"create_post": 0.0001},
+        budgets={"accounts": {"@DeptHelp": 0.0025}},
+    )
+    publish(world, "Cheap to publish here.")  # $0.0001: 4%
+    world.clock.advance(timedelta(hours=1))
+    collector(world).run_once()  # + $0.002 (the post and the profile): 84%
+    assert world.notifier.told == []  # a read is for no post: no author to warn
+    publish(world, "Another cheap one.")  # 88%: its author is the one told
+    assert [(who, topic) for who, topic, _ in world.notifier.told] == [
+        ("alice@example.org", "budget_warn")
+    ]
+    publish(world, "Now with a link https://example.org/x")  # over
+    over = {(who, topic) for who, topic, _ in world.notifier.told[1:]}
+    assert over == {("dana@example.org", "budget_over"), ("alice@example.org", "budget_over")}
