@@ -126,3 +126,18 @@ def test_the_dashboard_in_chromium_draws_its_charts(
     expect(page.locator("#table-heatmap td[data-cell='0-9']")).to_contain_text("4,000")
     dana.check("analytics")  # axe-core, and tests/artifacts/analytics.png
     dana.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("account=%21%21%21", 422),  # not a handle
+        ("account=%40Nobody", 404),
+        ("account=%40MinisterOwn", 403),  # personal: no analytics
+        ("from=2025-01-01&to=2026-11-30", 422),  # more than a year
+        ("campaign=" + "x" * 300, 422),  # longer than any tag
+    ],
+)
+def test_what_the_form_cannot_mean_is_a_4xx(seeded: Cli, web: Web, query: str, status: int) -> None:
+    page = web.sign_in("dana@example.org").client.get(f"/analytics?{query}")
+    assert page.status_code == status, page.text
