@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
 from approvals.config_stages import (
     APPROVAL_SETTINGS,
     ExtraStageConfig,
@@ -98,6 +99,8 @@ class AccountConfig(_Strict):
     timezone: str = DEFAULT_TIMEZONE
     quiet_hours: QuietHours | None = None
     slack_channel: str | None = None
+    # Approval requests also go to each eligible approver as a Slack DM with a signed link.
+    slack_dms: bool = True
 
     @field_validator("handle")
     @classmethod
@@ -289,6 +292,12 @@ class GuidanceConfig(_Strict):
     )
 
 
+class SlackConfig(_Strict):
+    """Where pressgate tells the duty officers of pauses, resumes and blackouts."""
+
+    duty_channel: str | None = None
+
+
 class PressgateConfig(_Strict):
     accounts: list[AccountConfig]
     roles: dict[str, RoleConfig]
@@ -297,6 +306,10 @@ class PressgateConfig(_Strict):
     extra_stages: list[ExtraStageConfig] = Field(default_factory=list)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    x_prices: XPrices = Field(default_factory=XPrices)
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)
@@ -447,6 +460,9 @@ def _cross_check(config: PressgateConfig) -> list[str]:
     union = config.guidance.union_role
     if union is not None and union not in config.roles:
         problems.append(f"guidance.union_role: unknown role {union!r}")
+    for key in config.budgets.accounts:
+        if key not in accounts or accounts[key].kind != "corporate":
+            problems.append(f"budgets.accounts: {key!r} is not a corporate account in the map")
     corporate: dict[str, tuple[AccountConfig, set[str]]] = {}
     for account in config.accounts:
         if account.kind != "corporate":

@@ -15,6 +15,7 @@ from approvals.config import Action, BlackoutConfig, PressgateConfig
 from approvals.errors import InvalidInput, Refused
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, GlobalPause, Person
+from approvals.reasons import check_reason
 from approvals.schedule import local_to_utc
 
 
@@ -67,6 +68,8 @@ def pause(
     `until`, the pause lifts by itself at that time."""
     if until is not None and until <= now:
         raise InvalidInput("the pause's end is in the past; give a future time")
+    if reason is not None:
+        reason = check_reason(reason, what="the reason for the pause") or None
     pmap = current_map(session)
     if account_handle is None:
         pmap.require(actor.email, Action.PAUSE)

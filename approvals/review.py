@@ -24,6 +24,7 @@ from approvals.map_store import current_map
 from approvals.models import Approval, Decision, Person, Post, PostState, Revision
 from approvals.permissions import PermissionMap
 from approvals.posts import account_of, authors_of, current_revision, policy_report
+from approvals.reasons import check_reason
 from approvals.stages import StageStatus, eligible_for, fill, required_stages
 from approvals.workflow import REVIEWABLE, lock_post, move
 
@@ -269,6 +270,7 @@ def reject(
     """Stop the post until its author edits and resubmits it; the reason goes to the author."""
     if not reason.strip():
         raise InvalidInput("say why the post is rejected: the author needs a reason to act on")
+    reason = check_reason(reason, what="the reason for the rejection")
     post = lock_post(session, post_id)
     pmap = current_map(session)
     _check_reviewer(session, post, actor, pmap)

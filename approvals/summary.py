@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
+from approvals.analytics.spend import publish_cost
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
 from approvals.posts import account_of, current_revision, policy_report, revision_parts
@@ -72,6 +73,8 @@ class PostView(BaseModel):
     sandbox: bool  # published by the sandbox publisher: it is not on X
     strays: list[StrayView]
     findings: list[dict[str, Any]]  # policy findings on the current words, for approvers
+    publish_cost: str  # what X bills to publish it: "contains a link: $0.20"
+    campaign: str | None = None
     created_at: datetime
     updated_at: datetime
     stages: list[StageView] = []
@@ -114,6 +117,8 @@ def post_view(session: Session, post: Post, *, now: datetime | None = None) -> P
             for s in strays_of(session, post)
         ],
         findings=[asdict(f) for f in policy_report(session, post).findings],
+        publish_cost=publish_cost(session, post).line,
+        campaign=post.campaign,
         created_at=post.created_at,
         updated_at=post.updated_at,
         stages=[

@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from bot.cli import (
     admin,
+    analytics,
     bulk,
     check,
     governance,
@@ -45,6 +46,7 @@ def _root(ctx: typer.Context) -> None:
 
 
 admin.register(app)
+analytics.register(app)
 bulk.register(app)
 check.register(app)
 governance.register(app)

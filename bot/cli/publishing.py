@@ -17,6 +17,7 @@ from approvals.summary import post_view
 from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
 from bot.publishers import x_client
 from bot.takedowns import take_down
+from bot.x_spend import ledger
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
 AccountArg = Annotated[str | None, typer.Argument(help="@account; omit with --all.")]
@@ -137,7 +138,8 @@ def connect(
             raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
     settings.require_real_secret()  # the tokens are encrypted with it
     tokens = _read_tokens(kind, tokens_from)
-    client = x_client(settings, tokens, x_user_id="")
+    on_call = ledger(engine=app.engine, clock=app.clock, account_id=target.id, via="connect")
+    client = x_client(settings, tokens, x_user_id="", on_call=on_call)
     try:
         x_user_id, username = client.me()
     except XError as error:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from approvals.errors import PermissionDenied
 from approvals.escalation import due_escalations
-from approvals.models import AuditEntry, Post
+from approvals.models import AuditEntry, Notice, Post
 from tests.approvals.governance_maps import staged_config
 from tests.factories import Org
 
@@ -113,3 +113,26 @@ def test_without_lead_times_nothing_is_escalated(engine: Engine, org: Org) -> No
     org.submitted(scheduled_in=timedelta(minutes=5))
     org.session.commit()
     assert due_escalations(engine, now=org.clock.now()) == []
+
+
+def test_each_escalation_step_leaves_a_notice_for_each_person_asked(
+    engine: Engine, org: Org
+) -> None:
+    """The outbox carries the escalation to Slack (or the log), written with the step."""
+    post = _due_post(org)
+    org.clock.advance(DUE_IN - DUTY_LEAD)
+    due_escalations(engine, now=org.clock.now())
+    with Session(engine) as session:
+        texts = [
+            n.text
+            for n in session.exec(
+                select(Notice).where(Notice.post_id == post.id).order_by(col(Notice.id))
+            )
+            if "Escalated" in n.text
+        ]
+    assert [t.split(":")[0] for t in texts] == [
+        "Escalated to you (deputies)",
+        "Escalated to you (duty officer)",
+        "Escalated to you (duty officer)",
+    ]
+    assert all(f"post {post.id} on @DeptNews" in t for t in texts)

@@ -15,7 +15,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from approvals.models import UTCDateTime
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
