@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from approvals.audit_keys import AuditKeyring
 from approvals.errors import InvalidInput, Refused
+from approvals.files import shipped
 
 DEFAULT_DATA_DIR = Path("var")
 MIN_SECRET_CHARS = 32
@@ -92,7 +93,7 @@ class Settings(BaseSettings):
     # Minutes without a request after which a web session ends.
     session_idle_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
-    templates_dir: Path = Path(__file__).resolve().parents[1] / "templates" / "posts"
+    templates_dir: Path = shipped("templates/posts")
     # Not a setting: only `pressgate demo` turns it on (see `for_demo`), so PRESSGATE_DEMO in
     # the environment cannot switch off the checks that protect a real installation.
     _demo: bool = PrivateAttr(default=False)

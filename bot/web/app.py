@@ -6,7 +6,6 @@ test gets exactly what `pressgate run` serves.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -15,6 +14,7 @@ from sqlalchemy import text
 
 from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
+from approvals.files import shipped
 from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.slack.replies import SlackContext
@@ -27,7 +27,7 @@ from bot.web.pages import post as post_pages
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "templates" / "static"
+STATIC_DIR = shipped("templates/static")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
