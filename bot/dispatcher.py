@@ -196,7 +196,9 @@ class Dispatcher:
             try:
                 x_id = publisher.create_post(part.outgoing, reply_to=previous)
             except RateLimited as error:
-                self.record.retry(job, str(error), retry_at=error.retry_at, counts=True)
+                self.record.retry(
+                    job, str(error), retry_at=error.retry_at, counts=True, rate_limited=True
+                )
                 return
             except Rejected as error:
                 if error.duplicate:

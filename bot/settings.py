@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # Minutes without a request after which a web session ends.
     session_idle_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
+    # /metrics answers `Authorization: Bearer <token>` when set, else loopback clients only.
+    metrics_token: SecretStr | None = None
     templates_dir: Path = shipped("templates/posts")
     # Not a setting: only `pressgate demo` turns it on (see `for_demo`), so PRESSGATE_DEMO in
     # the environment cannot switch off the checks that protect a real installation.

@@ -98,6 +98,11 @@ class Worker:
                 "nothing is sent to X"
             )
 
+    @property
+    def running(self) -> bool:
+        """The scheduler runs (what /readyz and /metrics report for this process)."""
+        return bool(self.scheduler.running)
+
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)
 

@@ -50,8 +50,10 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
 
         from bot.web.app import create_app
 
+        web = create_app(settings)
+        web.state.scheduler = background
         uvicorn.run(
-            create_app(settings),
+            web,
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
