@@ -40,6 +40,7 @@ from approvals.publisher import (
 from approvals.publishing import Claim, accounts_with_work, claim_next
 from bot.jobs import DispatchPolicy, Job, PartJob
 from bot.leases import LeaseKeeper
+from bot.logs import bind
 from bot.publishers import PublisherFor
 from bot.reconcile import CLOCK_SKEW, match_parts
 from bot.recorder import Recorder
@@ -107,7 +108,8 @@ class Dispatcher:
             handled += 1
             self.leases.hold(job.post_id, job.token)
             try:
-                self._run(job)
+                with bind(post_id=job.post_id, account=job.account):
+                    self._run(job)
             except LostClaim as error:
                 log.warning("%s", error)
                 return handled

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # Minutes without a request after which a web session ends.
     session_idle_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
+    # json: one JSON object a line (production); console: readable; auto: json unless the
+    # output is a terminal.
+    log_format: Literal["auto", "json", "console"] = "auto"
     # /metrics answers `Authorization: Bearer <token>` when set, else loopback clients only.
     metrics_token: SecretStr | None = None
     templates_dir: Path = shipped("templates/posts")

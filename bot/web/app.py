@@ -24,6 +24,7 @@ from bot.web.body_limit import BodyLimit
 from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, links, signin
 from bot.web.pages import map as map_page
 from bot.web.pages import post as post_pages
+from bot.web.request_ids import RequestIds
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
@@ -122,5 +123,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             "/posts/*/edit": compose.MAX_BODY_BYTES,
         },
     )
-    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
+    app.add_middleware(SecurityHeaders)  # every answer carries the headers
+    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     return app
