@@ -15,6 +15,7 @@ past its lease sends nothing more once it wakes (`bot.leases`, `bot.stray_copies
 
 import logging
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
@@ -80,6 +81,7 @@ class Dispatcher:
         )
         self.leases = LeaseKeeper(engine=engine, clock=clock, lease=self.policy.lease)
         self.strays = StrayCopies(engine=engine, publishers=publishers, clock=clock, worker=worker)
+        self.stopping = threading.Event()  # set on shutdown: finish the post in hand, no more
 
     def run_once(self) -> int:
         """One pass over every account with work; returns how many posts were handled."""
@@ -97,7 +99,7 @@ class Dispatcher:
 
     def _drain(self, account_id: int) -> int:
         handled = 0
-        while True:
+        while not self.stopping.is_set():
             try:
                 job = self._claim(account_id)
             except PressgateError as error:
@@ -119,6 +121,7 @@ class Dispatcher:
                 return handled
             finally:
                 self.leases.release(job.post_id)
+        return handled
 
     # --- claiming ------------------------------------------------------------------------
     def _claim(self, account_id: int) -> Job | None:

@@ -17,7 +17,8 @@ httpcore2, which carry Authlib's calls) are held at WARNING whatever level is as
 APScheduler's executor says "Running job" and "executed successfully" at INFO for every
 beat (four lines a second in a busy worker), and its scheduler "Added job" for every alarm:
 APScheduler's INFO lines are turned into DEBUG ones, so an idle `pressgate run` is quiet
-and `PRESSGATE_LOG_LEVEL=DEBUG` still shows them. Its warnings (a missed run) stay.
+and `PRESSGATE_LOG_LEVEL=DEBUG` still shows them, as does its warning that a beat was
+skipped because the previous pass still runs. Its other warnings (a missed run) stay.
 """
 
 import logging
@@ -42,6 +43,11 @@ NOISY_WITH_SECRETS = (
     "httpcore2",
 )
 SCHEDULER_CHATTER = "apscheduler"
+# A beat that falls due while the previous pass still runs is skipped on purpose
+# (max_instances=1): APScheduler warns of it, but it is a busy worker's normal day.
+BEAT_SKIPPED = "maximum number of running instances reached"
+MIGRATION_CONTEXT = "alembic.runtime.migration"
+MIGRATION_CHATTER = ("Context impl", "Will assume")
 SECRET_FIELD = re.compile(r"(secret|token|password|passwd|authorization|api_key|cookie)", re.I)
 REVIEW_LINK = re.compile(r"(/a/)[^\s/?\"']+")
 MIN_SECRET_LENGTH = 8  # shorter values would blank ordinary words
@@ -79,18 +85,27 @@ class Redact:
         return REVIEW_LINK.sub(rf"\1{REDACTED}", text)
 
 
-class SchedulerChatterIsDebug(logging.Filter):
-    """APScheduler's per-run INFO lines become DEBUG ones (and are dropped below DEBUG).
+class ChatterIsDebug(logging.Filter):
+    """Routine INFO lines become DEBUG ones (and are dropped below DEBUG): APScheduler's, and
+    the two Alembic writes each time `/readyz` reads the schema's revision (a probe every
+    few seconds). Alembic's "Running upgrade" lines stay.
 
     On the handler, not the logger: the lines come from child loggers
     (`apscheduler.executors.default`), and a logger's filters do not see its children's."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(SCHEDULER_CHATTER):
+        if not _chatter(record):
             return True
-        if record.levelno == logging.INFO:
-            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return logging.getLogger().isEnabledFor(record.levelno)
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def _chatter(record: logging.LogRecord) -> bool:
+    if record.name.startswith(SCHEDULER_CHATTER):
+        return record.levelno == logging.INFO or BEAT_SKIPPED in record.getMessage()
+    if record.name == MIGRATION_CONTEXT and record.levelno == logging.INFO:
+        return record.getMessage().startswith(MIGRATION_CHATTER)
+    return False
 
 
 def _renderer(fmt: LogFormat, stream: TextIO) -> Processor:
@@ -135,7 +150,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
-    handler.addFilter(SchedulerChatterIsDebug())
+    handler.addFilter(ChatterIsDebug())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

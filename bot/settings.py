@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     retry_max: float = Field(900.0, gt=0)
     max_attempts: int = Field(8, ge=1)
     remind_interval: float = Field(60.0, gt=0, description="Seconds between reminder runs.")
+    # On SIGTERM a worker finishes the post in hand for up to this long, then lets its claims
+    # go and exits (bot/shutdown.py); below Kubernetes' default 30 s termination grace.
+    shutdown_grace: float = Field(25.0, gt=0)
     # The largest request body the web app reads (JSON); larger ones get 413 unread.
     max_request_bytes: int = Field(1_048_576, ge=1024)
     host: str = "127.0.0.1"

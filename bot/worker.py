@@ -24,6 +24,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory
 from bot.settings import Settings
+from bot.shutdown import InFlight
 
 log = logging.getLogger("pressgate.worker")
 
@@ -68,6 +69,7 @@ class Worker:
             policy=dispatch_policy(settings),
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.in_flight = InFlight()  # the jobs running now, for a stop with a grace period
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -103,11 +105,27 @@ class Worker:
         """The scheduler runs (what /readyz and /metrics report for this process)."""
         return bool(self.scheduler.running)
 
-    def stop(self) -> None:
-        self.scheduler.shutdown(wait=True)
+    def stop(self, grace: float | None = None) -> bool:
+        """Claim nothing more and finish the post in hand; False if that outlasts `grace`
+        seconds (None: wait for it however long it takes)."""
+        self.dispatcher.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        return self.in_flight.wait_idle(grace)
+
+    def let_go(self) -> int:
+        """Past the grace period: let every claim still held go (bot/shutdown.py)."""
+        settle = timedelta(seconds=self.settings.dispatch_settle_after)
+        return self.dispatcher.leases.let_go(worker=self.dispatcher.worker, settle_after=settle)
 
     def tick(self) -> None:
         """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner."""
+        with self.in_flight:
+            self._tick()
+
+    def _tick(self) -> None:
+        if self.dispatcher.stopping.is_set():
+            return
         try:
             handled = self.dispatcher.run_once()
             if handled:
@@ -129,6 +147,10 @@ class Worker:
             )
 
     def remind(self) -> None:
+        with self.in_flight:
+            self._remind()
+
+    def _remind(self) -> None:
         try:
             reminders = due_reminders(self.engine, now=self.clock.now())
         except Exception:

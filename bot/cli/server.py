@@ -12,6 +12,7 @@ from bot import demo as demo_data
 from bot.cli.admin import load_or_exit, migrate, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
 from bot.logs import configure_logging, secrets_of
+from bot.shutdown import stop_within
 from bot.worker import Worker
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
@@ -52,6 +53,11 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
 
         web = create_app(settings)
         web.state.scheduler = background
+        # uvicorn takes SIGTERM/SIGINT while it serves, then raises the signal again on the
+        # handler it found: a no-op one lets the worker below stop within its grace period
+        # instead of the process dying with it.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
         uvicorn.run(
             web,
             host=host,
@@ -64,7 +70,7 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
         )
     finally:
         if background:
-            background.stop()
+            stop_within(background, settings.shutdown_grace)
 
 
 def _work(app: App) -> None:
@@ -78,7 +84,7 @@ def _work(app: App) -> None:
     worker.start()
     err_console.print("pressgate worker running  (Ctrl-C stops)")
     stop.wait()
-    worker.stop()
+    stop_within(worker, settings.shutdown_grace)
 
 
 def run(
