@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = Field(30.0, gt=0)
     config: Path = Path("pressgate.toml")
     secret_key: SecretStr = SecretStr("")
+    # Keys used before the current one (a JSON list), kept after `pressgate secrets rotate`:
+    # the rotation opens the stored X tokens with them, and while the audit key is derived
+    # from the secret key they keep verifying the entries sealed before the rotation.
+    previous_secret_keys: list[SecretStr] = Field(default_factory=list)
     # The audit chain's key; unset, it is derived from secret_key. Its own key lets the
     # secret key be rotated without touching the audit log, and the other way round.
     audit_key: SecretStr | None = None
@@ -151,7 +155,8 @@ class Settings(BaseSettings):
             return AuditKeyring.derive(self.audit_key.get_secret_value())
         if self.secret_is_placeholder and not self.demo:
             return None
-        return AuditKeyring.derive(self.secret_key.get_secret_value())
+        older = [k.get_secret_value() for k in self.previous_secret_keys]
+        return AuditKeyring.derive(self.secret_key.get_secret_value(), older=older)
 
     @property
     def secret_is_placeholder(self) -> bool:

@@ -3,7 +3,17 @@
 import typer
 from pydantic import ValidationError
 
-from bot.cli import admin, bulk, check, guidance, posts, publishing, server, templates
+from bot.cli import (
+    admin,
+    bulk,
+    check,
+    guidance,
+    posts,
+    publishing,
+    secret_key,
+    server,
+    templates,
+)
 from bot.cli.common import App, PressgateGroup, error_line, fail_on
 from bot.logs import configure_logging, secrets_of
 from bot.settings import Settings
@@ -41,6 +51,7 @@ check.register(app)
 guidance.register(app)
 posts.register(app)
 publishing.register(app)
+secret_key.register(app)
 server.register(app)
 templates.register(app)
 
