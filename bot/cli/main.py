@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from bot.cli import (
     admin,
+    backup,
     bulk,
     check,
     guidance,
@@ -46,6 +47,7 @@ def _root(ctx: typer.Context) -> None:
 
 
 admin.register(app)
+backup.register(app)
 bulk.register(app)
 check.register(app)
 guidance.register(app)
