@@ -157,3 +157,9 @@ def test_readyz_says_whether_the_scheduler_runs_where_expected(cli: Cli) -> None
         stopped = client.get("/readyz")
         assert stopped.status_code == 503
         assert stopped.json()["reason"] == "scheduler stopped"
+
+
+def test_an_empty_metrics_token_is_no_token(world: World) -> None:
+    app = create_app(settings_of(world, metrics_token=SecretStr("")), clock=world.clock)
+    with TestClient(app, client=("203.0.113.9", 40000)) as client:
+        assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
