@@ -52,16 +52,23 @@ def test_compose_runs_migrations_then_web_and_worker_as_separate_services(
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    assert {"db", "migrate", "web", "worker"} <= set(services)
+    assert {"db", "migrate", "grants", "web", "worker"} <= set(services)
     assert services["migrate"]["command"] == ["init"]
     assert services["migrate"]["build"]["dockerfile"] == "deploy/Dockerfile"
     assert services["web"]["command"] == ["run", "--web-only"]
     assert services["worker"]["command"] == ["run", "--worker-only"]
     for name in ("web", "worker"):
         assert services[name]["depends_on"] == {
-            "migrate": {"condition": "service_completed_successfully"}
+            "grants": {"condition": "service_completed_successfully"}
         }
         assert services[name]["image"] == IMAGE
+        assert "//pressgate_app:" in services[name]["environment"]["PRESSGATE_DATABASE_URL"]
+    grants = services["grants"]
+    assert grants["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert grants["volumes"] == ["./postgres-app-role.sql:/grants/postgres-app-role.sql:ro"]
+    assert (DEPLOY / "postgres-app-role.sql").is_file()
+    owner = services["migrate"]["environment"]["PRESSGATE_DATABASE_URL"]
+    assert "//pressgate:" in owner and grants["environment"]["PGUSER"] == "pressgate"
     assert services["migrate"]["image"] == IMAGE
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
@@ -81,7 +88,7 @@ def test_compose_sets_only_settings_and_takes_secrets_from_the_environment(
         for key, value in environment.items():
             if key in SECRETS:
                 assert "${" in str(value), f"{name}: {key} written into the file"
-        if name != "db":
+        if name not in ("db", "grants"):
             assert service["volumes"][0].endswith(":/etc/pressgate/pressgate.toml:ro")
             assert environment["PRESSGATE_CONFIG"] == "/etc/pressgate/pressgate.toml"
 
@@ -109,6 +116,16 @@ def _pods(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _pressgate_containers(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The containers that run pressgate's image, by workload name."""
+    found = {}
+    for name, pod in _pods(docs).items():
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            if container["image"].startswith("pressgate"):
+                found[name] = container
+    return found
+
+
 def test_the_manifests_hold_web_replicas_a_worker_a_service_and_a_migration_job(
     manifests: list[dict[str, Any]],
 ) -> None:
@@ -118,7 +135,8 @@ def test_the_manifests_hold_web_replicas_a_worker_a_service_and_a_migration_job(
     service = _one(manifests, "Service", "pressgate")
     assert web["spec"]["replicas"] > 1
     assert service["spec"]["selector"] == web["spec"]["template"]["metadata"]["labels"]
-    containers = {name: pod["containers"][0] for name, pod in _pods(manifests).items()}
+    containers = _pressgate_containers(manifests)
+    assert set(containers) == {"pressgate-web", "pressgate-worker", "pressgate-migrate"}
     assert {c["image"] for c in containers.values()} == {IMAGE}
     assert containers["pressgate-web"]["args"] == ["run", "--web-only"]
     assert containers["pressgate-worker"]["args"] == ["run", "--worker-only"]
@@ -126,6 +144,7 @@ def test_the_manifests_hold_web_replicas_a_worker_a_service_and_a_migration_job(
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     for pod in _pods(manifests).values():
         assert pod["securityContext"]["runAsNonRoot"] is True
+    assert "initContainers" in job["spec"]["template"]["spec"], "migrate, then grant"
     kustomized = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
     listed = {p.name for p in KUBERNETES.glob("*.yaml")} - {
         "kustomization.yaml",
@@ -140,7 +159,7 @@ def test_the_manifests_hold_web_replicas_a_worker_a_service_and_a_migration_job(
 def test_probes_hit_routes_the_app_serves_on_the_port_it_listens_on(
     manifests: list[dict[str, Any]],
 ) -> None:
-    web = _pods(manifests)["pressgate-web"]["containers"][0]
+    web = _pressgate_containers(manifests)["pressgate-web"]
     ports = {p["name"]: p["containerPort"] for p in web["ports"]}
     routes = _routes()
     assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -166,17 +185,26 @@ def test_env_names_and_secret_references_agree_with_the_settings_class(
     _assert_settings(keys, "Secret pressgate-secrets")
     assert set(keys) <= SECRETS, "a Secret holding what is no secret setting"
     assert {"PRESSGATE_DATABASE_URL", "PRESSGATE_SECRET_KEY", "PRESSGATE_AUDIT_KEY"} <= set(keys)
-    for name, pod in _pods(manifests).items():
-        [container] = pod["containers"]
-        assert container["envFrom"] == [
-            {"configMapRef": {"name": "pressgate-settings"}},
-            {"secretRef": {"name": "pressgate-secrets"}},
-        ], name
+    refs = [
+        {"configMapRef": {"name": "pressgate-settings"}},
+        {"secretRef": {"name": "pressgate-secrets"}},
+    ]
+    owner = _one(manifests, "Secret", "pressgate-owner")["stringData"]
+    _assert_settings(list(owner), "Secret pressgate-owner")
+    assert [k for k in owner if k.startswith("PRESSGATE_")] == ["PRESSGATE_DATABASE_URL"]
+    pods = _pods(manifests)
+    for name, container in _pressgate_containers(manifests).items():
+        owners = [{"secretRef": {"name": "pressgate-owner"}}] if name.endswith("migrate") else []
+        assert container["envFrom"] == refs + owners, name
         assert "env" not in container, f"{name}: settings belong in the ConfigMap or Secret"
         mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
         assert mounts["map"] == str(Path(plain["PRESSGATE_CONFIG"]).parent)
-        volumes = {v["name"]: v for v in pod["volumes"]}
+        volumes = {v["name"]: v for v in pods[name]["volumes"]}
         assert volumes["map"]["configMap"]["name"] == "pressgate-map"
+    [grants] = pods["pressgate-migrate"]["containers"]
+    assert grants["envFrom"] == [{"secretRef": {"name": "pressgate-owner"}}]
+    sql = _one(manifests, "ConfigMap", "pressgate-grants")["data"]["postgres-app-role.sql"]
+    assert sql == (DEPLOY / "postgres-app-role.sql").read_text()
 
 
 def test_the_configmap_map_is_the_example_map_and_loads(
