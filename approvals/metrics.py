@@ -6,8 +6,10 @@ the append-only audit log) is what they share. So every replica answers the same
 never go back after a restart, and a scrape of any one replica is enough.
 
 Counters taken from the audit log (X errors, rate-limit waits) only grow, because entries
-are never removed. Histograms (publish lateness, approval turnaround) are over every post
-published and every approval given, so they only grow too.
+are never removed. They read markers the dispatcher writes into the entries' details
+(`x_error`: X answered with an error; `rate_limited`: the wait was X's rate limit).
+Histograms (publish lateness, approval turnaround) are over every post published and every
+approval given, so they only grow too.
 
 The outbox depth is read from a table named `outbox` when the schema has one (it is added
 by a later migration); without that table the figure is None and is not reported. A row
@@ -30,7 +32,11 @@ LATENESS_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0)
 TURNAROUND_BUCKETS = (300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
 OUTBOX_TABLE = "outbox"
 OUTBOX_DONE_COLUMNS = ("sent_at", "delivered_at", "done_at", "processed_at")
-RATE_LIMITED = '%"rate_limited":true%'  # as canonical JSON writes it (approvals/outcomes.py)
+# Markers in audit details, as canonical JSON writes them (approvals/outcomes.py).
+RATE_LIMITED = '%"rate_limited":true%'
+RETRYABLE = '%"retryable":true%'
+FOR_GOOD = '%"retryable":false%'
+X_ERROR = '%"x_error":true%'
 WAITING = (PostState.APPROVED, PostState.QUEUED)
 
 
@@ -73,7 +79,7 @@ def read_figures(session: Session, *, now: datetime) -> Figures:
         publish_lateness=Histogram.of(_lateness(session), LATENESS_BUCKETS),
         overdue_seconds=_overdue(session, now),
         x_errors=_x_errors(session),
-        rate_limit_waits=_count_entries(session, "post.failed", like=RATE_LIMITED),
+        rate_limit_waits=_count_entries(session, "post.failed", like=(RATE_LIMITED,)),
         approval_turnaround=Histogram.of(_turnaround(session), TURNAROUND_BUCKETS),
         audit_head_seq=head.seq if head is not None else 0,
         outbox_depth=outbox_depth(session),
@@ -109,19 +115,22 @@ def _overdue(session: Session, now: datetime) -> float:
 
 
 def _x_errors(session: Session) -> dict[str, int]:
-    failed = _count_entries(session, "post.failed")
-    retried = _count_entries(session, "post.failed", like='%"retryable":true%')
+    """Failed attempts X answered with an error, and calls whose outcome was unknown.
+
+    Retries that X did not cause (a reconcile that found nothing, a stray being removed) and
+    failures decided before any call (no credentials, a policy block) are left out.
+    """
     return {
-        "retry": retried,
-        "failed": failed - retried,
+        "retry": _count_entries(session, "post.failed", like=(RETRYABLE, X_ERROR)),
+        "failed": _count_entries(session, "post.failed", like=(FOR_GOOD, X_ERROR)),
         "unknown": _count_entries(session, "post.outcome_unknown"),
     }
 
 
-def _count_entries(session: Session, action: str, *, like: str | None = None) -> int:
+def _count_entries(session: Session, action: str, *, like: tuple[str, ...] = ()) -> int:
     query = select(func.count()).where(col(AuditEntry.action) == action)
-    if like is not None:
-        query = query.where(col(AuditEntry.details).like(like))
+    for pattern in like:
+        query = query.where(col(AuditEntry.details).like(pattern))
     return int(session.scalars(query).one())
 
 

@@ -141,6 +141,7 @@ def mark_retry(
             "retryable": True,
             "retry_at": retry_at.isoformat(),
             "errors": post.attempts,
+            "x_error": counts,  # X answered with an error (what /metrics counts)
             **({"rate_limited": True} if rate_limited else {}),
         },
     )
@@ -155,7 +156,7 @@ def mark_failed(
     post.attempts += 1 if counts else 0
     post.failure_retryable, post.next_attempt_at = False, None
     _release(post)
-    details = {"retryable": False, "errors": post.attempts}
+    details = {"retryable": False, "errors": post.attempts, "x_error": counts}
     move(session, post, PostState.FAILED, actor=SYSTEM, now=now, reason=error, details=details)
     return post
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def test_sigterm_mid_run_releases_claims_and_the_other_worker_finishes_them(
         ports = free_port(), free_port()
         first, second = (_serve(place, port) for port in ports)
         for port in ports:
-            place.wait_until(lambda p=port: _ready(p), timeout=60, what=f"port {port} ready")
+            place.wait_until(partial(_ready, port), timeout=60, what=f"port {port} ready")
         place.wait_until(lambda: _published(place) >= 30, timeout=60, what="publishing under way")
         assert _published(place) < POSTS - 30, "too late to stop one mid-run"
 

@@ -163,3 +163,22 @@ def test_an_empty_metrics_token_is_no_token(world: World) -> None:
     app = create_app(settings_of(world, metrics_token=SecretStr("")), clock=world.clock)
     with TestClient(app, client=("203.0.113.9", 40000)) as client:
         assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
+
+
+def test_x_errors_count_what_x_answered_not_the_retries_pressgate_decides(
+    world: World, scrape: TestClient
+) -> None:
+    post = world.approved("Timed out before X saw it")
+    world.fake.fail_next("POST", "/2/tweets", "timeout_before")
+    for _ in range(6):  # unknown outcome, a reconcile that finds nothing, a retry, published
+        world.clock.advance(timedelta(minutes=1))
+        world.run()
+        if world.post(post.id).state == PostState.PUBLISHED:
+            break
+    assert world.post(post.id).state == PostState.PUBLISHED
+    assert "post.reconciled" in world.actions(post.id)
+    after = figures(scrape)
+    assert one(after, "pressgate_x_errors_total", outcome="unknown") == 1
+    assert one(after, "pressgate_x_errors_total", outcome="retry") == 0
+    assert one(after, "pressgate_x_errors_total", outcome="failed") == 0
+    assert one(after, "pressgate_x_rate_limit_waits_total") == 0

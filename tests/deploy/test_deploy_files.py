@@ -236,9 +236,10 @@ def test_the_dockerfile_installs_the_wheel_by_the_wheel_tests_steps() -> None:
     build, _ = _stages((DEPLOY / "Dockerfile").read_text())
     runs = [line for line in build if line.startswith("RUN ")]
     [install] = runs
-    script = lambda path: f"sh {path.relative_to(REPO)}"  # noqa: E731
-    assert f"{script(test_wheel.BUILD)} /src /dist" in install
-    assert f"{script(test_wheel.INSTALL)} /opt/pressgate /dist" in install
+    build_wheel = test_wheel.BUILD.relative_to(REPO)
+    install_wheel = test_wheel.INSTALL.relative_to(REPO)
+    assert f"sh {build_wheel} /src /dist" in install
+    assert f"sh {install_wheel} /opt/pressgate /dist" in install
     copied = " ".join(line for line in build if line.startswith("COPY "))
     for needed in ("setup.py", "pyproject.toml", "approvals", "bot", "templates"):
         assert needed in copied

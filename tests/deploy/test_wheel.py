@@ -30,8 +30,12 @@ BUILD = REPO / "deploy" / "build-wheel.sh"
 INSTALL = REPO / "deploy" / "install-wheel.sh"
 
 
-def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=600, check=False, **kwargs)  # type: ignore[call-overload, no-any-return]
+def _run(
+    args: list[str], *, env: dict[str, str], cwd: Path | None = None
+) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=600, check=False, env=env, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")
