@@ -16,7 +16,8 @@ httpcore2, which carry Authlib's calls) are held at WARNING whatever level is as
 
 APScheduler's executor says "Running job" and "executed successfully" at INFO for every
 beat (four lines a second in a busy worker), and its scheduler "Added job" for every alarm:
-APScheduler's INFO lines are turned into DEBUG ones, so an idle `pressgate run` is quiet
+APScheduler's INFO lines are turned into DEBUG ones, as are the access lines of health
+probes and metric scrapes (`/healthz`, `/readyz`, `/metrics`), so an idle `pressgate run` is quiet
 and `PRESSGATE_LOG_LEVEL=DEBUG` still shows them, as does its warning that a beat was
 skipped because the previous pass still runs. Its other warnings (a missed run) stay.
 """
@@ -30,6 +31,8 @@ from typing import Any, Literal, TextIO
 import structlog
 from pydantic import SecretStr
 from structlog.typing import EventDict, Processor
+
+from bot.settings import Settings
 
 LogFormat = Literal["auto", "json", "console"]
 REDACTED = "[redacted]"
@@ -47,13 +50,15 @@ SCHEDULER_CHATTER = "apscheduler"
 # (max_instances=1): APScheduler warns of it, but it is a busy worker's normal day.
 BEAT_SKIPPED = "maximum number of running instances reached"
 MIGRATION_CONTEXT = "alembic.runtime.migration"
+ACCESS_LOG = "uvicorn.access"
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})  # asked every few seconds
 MIGRATION_CHATTER = ("Context impl", "Will assume")
 SECRET_FIELD = re.compile(r"(secret|token|password|passwd|authorization|api_key|cookie)", re.I)
 REVIEW_LINK = re.compile(r"(/a/)[^\s/?\"']+")
 MIN_SECRET_LENGTH = 8  # shorter values would blank ordinary words
 
 
-def secrets_of(settings: Any) -> list[str]:
+def secrets_of(settings: Settings) -> list[str]:
     """The values of every secret setting (SecretStr fields, and lists of them)."""
     values: list[str] = []
     for name in type(settings).model_fields:
@@ -86,9 +91,9 @@ class Redact:
 
 
 class ChatterIsDebug(logging.Filter):
-    """Routine INFO lines become DEBUG ones (and are dropped below DEBUG): APScheduler's, and
-    the two Alembic writes each time `/readyz` reads the schema's revision (a probe every
-    few seconds). Alembic's "Running upgrade" lines stay.
+    """Routine INFO lines become DEBUG ones (and are dropped below DEBUG): APScheduler's, the
+    access lines of health probes and scrapes, and the two lines Alembic writes each time
+    `/readyz` reads the schema's revision. Alembic's "Running upgrade" lines stay.
 
     On the handler, not the logger: the lines come from child loggers
     (`apscheduler.executors.default`), and a logger's filters do not see its children's."""
@@ -101,6 +106,8 @@ class ChatterIsDebug(logging.Filter):
 
 
 def _chatter(record: logging.LogRecord) -> bool:
+    if record.name == ACCESS_LOG and isinstance(record.args, tuple) and len(record.args) > 2:
+        return str(record.args[2]) in PROBES  # (client, method, path, version, status)
     if record.name.startswith(SCHEDULER_CHATTER):
         return record.levelno == logging.INFO or BEAT_SKIPPED in record.getMessage()
     if record.name == MIGRATION_CONTEXT and record.levelno == logging.INFO:

@@ -8,16 +8,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.logs import configure_logging, secrets_of
 from bot.web.app import create_app
-from tests.bot.conftest import Cli, pressgate_process
+from tests.bot.conftest import Cli, free_port, pressgate_process
 from tests.bot.publishing_world import SECRET, World
 from tests.bot.worker_processes import wait_until
 from tests.factories import AUDIT_KEY
@@ -91,8 +92,16 @@ def test_each_web_answer_carries_a_request_id(cli: Cli) -> None:
     assert len(forged.headers["x-request-id"]) == 32
 
 
-def _worker_output(tmp_path: Path, level: str, seconds: float, **env: str) -> str:
-    """`pressgate run --worker-only` left alone for `seconds`, then stopped by SIGTERM."""
+def _worker_output(
+    tmp_path: Path,
+    level: str,
+    seconds: float,
+    args: tuple[str, ...] = ("run", "--worker-only"),
+    meanwhile: Callable[[], None] = lambda: None,
+    **env: str,
+) -> str:
+    """`pressgate run --worker-only` (or `args`) left alone for `seconds` (but for what
+    `meanwhile` does), then stopped by SIGTERM."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     base = {
         "HOME": str(tmp_path),
@@ -109,7 +118,7 @@ def _worker_output(tmp_path: Path, level: str, seconds: float, **env: str) -> st
     log = tmp_path / "worker.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(script), "run", "--worker-only"],
+            [str(script), *args],
             cwd=tmp_path,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"} | base,
             stdout=out,
@@ -117,6 +126,7 @@ def _worker_output(tmp_path: Path, level: str, seconds: float, **env: str) -> st
         )
     try:
         wait_until(lambda: "started (beat every" in log.read_text(), timeout=60, what="start")
+        meanwhile()
         time.sleep(seconds)  # idleness is what is tested: nothing to advance, only to wait out
     finally:
         process.send_signal(signal.SIGTERM)
@@ -148,3 +158,29 @@ def test_in_a_terminal_format_lines_are_readable_not_json(tmp_path: Path) -> Non
     started = [line for line in output.splitlines() if "started (beat every" in line]
     assert started and not started[0].startswith("{")
     assert "[info" in started[0]
+
+
+def test_probes_are_not_logged_but_requests_are_with_their_request_id(tmp_path: Path) -> None:
+    port = free_port()
+
+    def probe() -> None:
+        wait_until(lambda: _answers(port), timeout=60, what="serving")
+        for path in ("/healthz", "/readyz", "/readyz", "/healthz"):
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+        httpx.get(f"http://127.0.0.1:{port}/signin", headers={"X-Request-ID": "trace-7"})
+
+    output = _worker_output(
+        tmp_path, "INFO", 0.5, ("run", "--port", str(port)), probe, PRESSGATE_LOG_FORMAT="json"
+    )
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    access = [line for line in logged if line["logger"] == "uvicorn.access"]
+    assert not [a for a in access if "/readyz" in str(a["event"]) or "/healthz" in str(a["event"])]
+    [signin] = [a for a in access if "/signin" in str(a["event"])]
+    assert signin["request_id"] == "trace-7"
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
