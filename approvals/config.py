@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
 from approvals.errors import ConfigError, InvalidInput
 from approvals.schedule import local_to_utc
 
@@ -41,6 +42,19 @@ class Action(StrEnum):
 PUBLISHING_ACTIONS = frozenset(
     {Action.DRAFT, Action.SUBMIT, Action.APPROVE, Action.PUBLISH_NOW, Action.TAKEDOWN}
 )
+
+
+_TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def normalise_tag(value: str) -> str:
+    """Tags on a post (`pre-election`, a campaign) are lower case words joined by - or _."""
+    tag = value.strip().lower().lstrip("#")
+    if not _TAG.match(tag):
+        raise ValueError(
+            f"{value!r} is not a tag (1-40 lower-case letters, digits, - or _, e.g. pre-election)"
+        )
+    return tag
 
 
 def display_handle(value: str) -> str:
@@ -72,14 +86,69 @@ class QuietHours(_Strict):
         return value
 
 
+class StageConfig(_Strict):
+    """One step of an account's approval rule: "any `need` of `role`" or "all of `role`".
+
+    With no `role`, anyone who may approve on the account can satisfy the stage, which is
+    what a plain `approvals_required = N` has always meant.
+    """
+
+    name: str = Field(min_length=1, max_length=40)
+    role: str | None = None
+    need: int | Literal["all"] = 1
+
+    @field_validator("need")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f'must be at least 1 or "all" (got {value})')
+        return value
+
+
+class ExtraStageConfig(StageConfig):
+    """A stage added to a post's rule when a policy finding or a tag on the post calls for it
+    (a post naming a taxpayer's case needs legal too; a pre-election post needs propriety)."""
+
+    on_findings: list[str] = Field(default_factory=list)
+    on_tags: list[str] = Field(default_factory=list)
+    accounts: list[str] = Field(default_factory=lambda: [WILDCARD])
+
+    @field_validator("on_findings")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(POLICY_RULES))
+        if unknown:
+            raise ValueError(f"unknown policy rule {', '.join(map(repr, unknown))}")
+        return value
+
+    @field_validator("on_tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return [normalise_tag(t) for t in value]
+
+    def covers(self, key: str) -> bool:
+        return WILDCARD in self.accounts or any(_same_handle(h, key) for h in self.accounts)
+
+
 class AccountConfig(_Strict):
     handle: str
     kind: Literal["corporate", "personal"]
     name: str | None = None
     approvals_required: int | None = None
+    stages: list[StageConfig] | None = None
+    # Approvals older than this no longer count: a post approved long ago is re-confirmed.
+    approval_max_age_hours: float | None = Field(None, gt=0)
+    # A post due within this many minutes and short of approvals is escalated to the
+    # deputies; within `duty_within_minutes`, to the duty officers as well.
+    escalate_within_minutes: int | None = Field(None, gt=0)
+    duty_within_minutes: int | None = Field(None, gt=0)
+    deputy_role: str | None = None
+    duty_role: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     quiet_hours: QuietHours | None = None
     slack_channel: str | None = None
+    # Approval requests also go to each eligible approver as a Slack DM with a signed link.
+    slack_dms: bool = True
 
     @field_validator("handle")
     @classmethod
@@ -99,6 +168,13 @@ class AccountConfig(_Strict):
     def required(self) -> int:
         """Approvals needed to publish; personal accounts never publish."""
         return self.approvals_required if self.approvals_required is not None else 1
+
+    @property
+    def rule(self) -> list[StageConfig]:
+        """The account's own stages; a plain count is one stage anyone approving may fill."""
+        if self.stages:
+            return list(self.stages)
+        return [StageConfig(name="approval", role=None, need=self.required)]
 
 
 class RoleConfig(_Strict):
@@ -254,6 +330,9 @@ class GuidanceConfig(_Strict):
 
     organisation: str = "the department"
     contact: str | None = None
+    # The role whose holders sign off a consulted draft for the trade unions; with one set,
+    # a consulted draft is published only once signed off.
+    union_role: str | None = None
     ground_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUND_RULES))
     # Words that suggest a personal post speaks for the organisation or uses its brand.
     official_terms: list[str] = Field(
@@ -261,13 +340,24 @@ class GuidanceConfig(_Strict):
     )
 
 
+class SlackConfig(_Strict):
+    """Where pressgate tells the duty officers of pauses, resumes and blackouts."""
+
+    duty_channel: str | None = None
+
+
 class PressgateConfig(_Strict):
     accounts: list[AccountConfig]
     roles: dict[str, RoleConfig]
     people: list[PersonConfig]
     blackouts: list[BlackoutConfig] = Field(default_factory=list)
+    extra_stages: list[ExtraStageConfig] = Field(default_factory=list)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    x_prices: XPrices = Field(default_factory=XPrices)
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)
@@ -357,7 +447,7 @@ def _cross_check(config: PressgateConfig) -> list[str]:
             problems.append(f"{where}: account defined twice")
         accounts[account.key] = account
         if account.kind == "personal":
-            for key in ("approvals_required", "slack_channel", "quiet_hours"):
+            for key in _APPROVAL_SETTINGS:
                 if getattr(account, key) is not None:
                     problems.append(
                         f"{where}.{key}: personal accounts are never published to, "
@@ -415,15 +505,101 @@ def _cross_check(config: PressgateConfig) -> list[str]:
                 )
 
     problems.extend(_check_blackouts(config, accounts))
+    union = config.guidance.union_role
+    if union is not None and union not in config.roles:
+        problems.append(f"guidance.union_role: unknown role {union!r}")
+    for key in config.budgets.accounts:
+        if key not in accounts or accounts[key].kind != "corporate":
+            problems.append(f"budgets.accounts: {key!r} is not a corporate account in the map")
     for account in config.accounts:
         if account.kind != "corporate":
             continue
         eligible = _eligible_approvers(config, account)
-        if account.required > len(eligible):
+        if account.stages is None and account.required > len(eligible):
             problems.append(
                 f"accounts[{account.handle}].approvals_required: needs {account.required} "
                 f"approvals but only {len(eligible)} people may approve on it"
             )
+        problems.extend(_check_stages(config, account, eligible))
+    problems.extend(_check_extra_stages(config, accounts))
+    return problems
+
+
+_APPROVAL_SETTINGS = (
+    "approvals_required",
+    "stages",
+    "approval_max_age_hours",
+    "escalate_within_minutes",
+    "duty_within_minutes",
+    "deputy_role",
+    "duty_role",
+    "slack_channel",
+    "quiet_hours",
+)
+
+
+def _check_stage(
+    config: PressgateConfig, stage: StageConfig, account: AccountConfig, where: str
+) -> list[str]:
+    """A stage must name a defined role whose holders may approve on the account, enough of
+    them to meet it: a rule nobody can satisfy would hold every post for ever."""
+    eligible = _eligible_approvers(config, account)
+    if stage.role is not None:
+        if stage.role not in config.roles:
+            known = ", ".join(sorted(config.roles)) or "none"
+            return [f"{where}.role: unknown role {stage.role!r} (defined roles: {known})"]
+        eligible = {p.email for p in config.people if stage.role in p.roles} & eligible
+    wanted = 1 if stage.need == "all" else stage.need
+    if wanted > len(eligible):
+        who = f"holders of {stage.role!r}" if stage.role else "people"
+        return [
+            f"{where}.need: needs {stage.need} approvals on {account.handle} but only "
+            f"{len(eligible)} {who} may approve on it"
+        ]
+    return []
+
+
+def _check_stages(config: PressgateConfig, account: AccountConfig, eligible: set[str]) -> list[str]:
+    where = f"accounts[{account.handle}]"
+    problems: list[str] = []
+    if account.stages is not None:
+        if account.approvals_required is not None:
+            problems.append(f"{where}.stages: give either approvals_required or stages, not both")
+        if not account.stages:
+            problems.append(f"{where}.stages: give at least one stage")
+        names = [s.name for s in account.stages]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"{where}.stages: stage {name!r} is defined twice")
+        for stage in account.stages:
+            problems.extend(_check_stage(config, stage, account, f"{where}.stages[{stage.name}]"))
+    for key in ("deputy_role", "duty_role"):
+        role = getattr(account, key)
+        if role is not None and role not in config.roles:
+            problems.append(f"{where}.{key}: unknown role {role!r}")
+    if (
+        account.escalate_within_minutes is not None
+        and account.duty_within_minutes is not None
+        and account.duty_within_minutes > account.escalate_within_minutes
+    ):
+        problems.append(
+            f"{where}.duty_within_minutes: the duty officer comes after the deputies, so it "
+            f"must not exceed escalate_within_minutes ({account.escalate_within_minutes})"
+        )
+    return problems
+
+
+def _check_extra_stages(config: PressgateConfig, accounts: dict[str, AccountConfig]) -> list[str]:
+    problems: list[str] = []
+    for stage in config.extra_stages:
+        where = f"extra_stages[{stage.name}]"
+        if not stage.on_findings and not stage.on_tags:
+            problems.append(f"{where}: say when it applies (on_findings or on_tags)")
+        for handle in stage.accounts:
+            if handle != WILDCARD and accounts.get(handle.lstrip("@").lower()) is None:
+                problems.append(f"{where}.accounts: account {handle!r} is not defined")
+        for account in accounts.values():
+            if account.kind == "corporate" and stage.covers(account.key):
+                problems.extend(_check_stage(config, stage, account, where))
     return problems
 
 

@@ -46,6 +46,7 @@ from bot.publishers import PublisherFor
 from bot.reconcile import CLOCK_SKEW, match_parts
 from bot.recorder import Recorder
 from bot.stray_copies import StrayCopies
+from bot.x_spend import working_on
 
 __all__ = ["DispatchPolicy", "Dispatcher"]
 
@@ -110,7 +111,10 @@ class Dispatcher:
             handled += 1
             self.leases.hold(job.post_id, job.token)
             try:
-                with bind(post_id=job.post_id, account=job.account):
+                with (
+                    bind(post_id=job.post_id, account=job.account),
+                    working_on(job.post_id),  # the spend ledger names the post of each call
+                ):
                     self._run(job)
             except LostClaim as error:
                 log.warning("%s", error)

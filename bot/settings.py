@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # pressgate opens, for networks that accept nothing from outside. Unset: HTTP only.
     slack_app_token: SecretStr | None = None
     slack_timeout: float = Field(5.0, gt=0, description="Seconds one call to Slack may take.")
+    # How often a worker sends the outbox's due notices (requests, updates, notices) to Slack.
+    notice_interval: float = Field(5.0, gt=0, description="Seconds between outbox passes.")
     # How long a signed review link (/a/{token}) in an approver's DM keeps working.
     review_link_hours: int = Field(48, ge=1, le=30 * 24)
     x_api_url: str = "https://api.twitter.com"
@@ -83,6 +85,10 @@ class Settings(BaseSettings):
     # On SIGTERM a worker finishes the post in hand for up to this long, then lets its claims
     # go and exits (bot/shutdown.py); below Kubernetes' default 30 s termination grace.
     shutdown_grace: float = Field(25.0, gt=0)
+    # Analytics: the collector's round, and the weekly digest to the strategy lead (UTC).
+    collect_interval: float = Field(3600.0, gt=0, description="Seconds between collector rounds.")
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_hour: int = Field(8, ge=0, le=23)
     # The largest request body the web app reads (JSON); larger ones get 413 unread.
     max_request_bytes: int = Field(1_048_576, ge=1024)
     host: str = "127.0.0.1"

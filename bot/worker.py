@@ -14,17 +14,22 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from approvals.analytics.digest import weekly_digests
 from approvals.clock import Clock, SystemClock
+from approvals.controls import lift_ended_pauses, pauses_ended
 from approvals.db import session_scope
-from approvals.notify import LogNotifier, Notifier
+from approvals.escalation import due_escalations
+from approvals.notify import Notifier, OutboxNotifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
 from bot.audit_anchors import schedule_anchoring
+from bot.collector import Collector
 from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
-from bot.publishers import publisher_factory
+from bot.publishers import publisher_factory, timeline_factory
 from bot.settings import Settings
 from bot.shutdown import InFlight
+from bot.slack.sender import Sender
 
 log = logging.getLogger("pressgate.worker")
 
@@ -56,17 +61,26 @@ class Worker:
         self.clock = clock or SystemClock()
         self.settings = settings
         self.engine = engine
-        self.notifier = notifier or LogNotifier()
+        self.notifier = notifier or OutboxNotifier(engine, self.clock)
         self.interval = settings.dispatch_interval
         self.remind_interval = settings.remind_interval
         self.sandbox = settings.publisher == "sandbox"
         self.dispatcher = Dispatcher(
             engine=engine,
-            publishers=publisher_factory(settings, engine, self.clock),
+            publishers=publisher_factory(settings, engine, self.clock, self.notifier),
             clock=self.clock,
             worker=worker_name(),
             notifier=self.notifier,
             policy=dispatch_policy(settings),
+        )
+        self.sender = Sender(
+            settings=settings, engine=engine, clock=self.clock, worker=worker_name()
+        )
+        self.collector = Collector(
+            engine=engine,
+            timelines=timeline_factory(settings, engine, self.clock, self.notifier),
+            clock=self.clock,
+            worker=self.dispatcher.worker,
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.in_flight = InFlight()  # the jobs running now, for a stop with a grace period
@@ -88,6 +102,32 @@ class Worker:
             id="reminders",
             max_instances=1,
             coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.send_notices,
+            "interval",
+            seconds=self.settings.notice_interval,
+            id="notices",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.collect,
+            "interval",
+            seconds=self.settings.collect_interval,
+            id="collector",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.digest,
+            "cron",
+            day_of_week=self.settings.digest_day,
+            hour=self.settings.digest_hour,
+            id="digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,  # a worker restarted at 08:20 still sends it
         )
         schedule_anchoring(
             self.scheduler, settings=self.settings, engine=self.engine, clock=self.clock
@@ -127,6 +167,11 @@ class Worker:
         if self.dispatcher.stopping.is_set():
             return
         try:
+            with session_scope(self.engine, read_only=True) as session:
+                ended = pauses_ended(session, now=self.clock.now())
+            if ended:
+                with session_scope(self.engine) as session:
+                    lift_ended_pauses(session, now=self.clock.now())
             handled = self.dispatcher.run_once()
             if handled:
                 log.info("dispatcher pass: %s posts handled", handled)
@@ -153,9 +198,14 @@ class Worker:
     def _remind(self) -> None:
         try:
             reminders = due_reminders(self.engine, now=self.clock.now())
+            escalations = due_escalations(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval reminders failed")
             return
+        for step in escalations:
+            self.notifier.remind_approvers(
+                post_id=step.post_id, approvers=step.people, message=step.message
+            )
         for r in reminders:
             self.notifier.remind_approvers(
                 post_id=r.post_id,
@@ -163,3 +213,34 @@ class Worker:
                 message=f"{r.account} post {r.post_id} is due at {r.due_at:%H:%M} UTC and needs "
                 f"{r.missing} more approval(s)",
             )
+
+    def send_notices(self) -> None:
+        """The outbox's due notices to Slack (bot/slack/sender.py)."""
+        try:
+            self.sender.run_once()
+        except Exception:  # the database may be briefly away; the next pass tries again
+            log.exception("sending Slack notices failed")
+
+    def collect(self) -> None:
+        """A collector round (one worker per account and hour; see bot.collector)."""
+        try:
+            done = self.collector.run_once()
+        except Exception:
+            log.exception("collector round failed")
+            return
+        if done.posts:
+            log.info("collector: %s", done.posts)
+
+    def digest(self) -> None:
+        """The weekly digest to the strategy lead, sent by the one worker that claims it."""
+        now = self.clock.now()
+        try:
+            with session_scope(self.engine) as session:
+                messages = weekly_digests(
+                    session, today=now.date(), now=now, worker=self.dispatcher.worker
+                )
+        except Exception:
+            log.exception("weekly digest failed")
+            return
+        for person, text in messages:
+            self.notifier.tell(people=[person], topic="digest", message=text)

@@ -18,6 +18,7 @@ from approvals.findings import Finding
 from approvals.map_store import current_map
 from approvals.models import GuidanceVersion
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
+from bot.cli.consultation import consult_app
 
 guidance_app = typer.Typer(
     help="Personal-use guidance for staff: read it, check a personal post, record reading.",
@@ -26,6 +27,7 @@ guidance_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    guidance_app.add_typer(consult_app, name="consult")
     app.add_typer(guidance_app, name="guidance")
 
 

@@ -5,9 +5,11 @@ from pydantic import ValidationError
 
 from bot.cli import (
     admin,
+    analytics,
     backup,
     bulk,
     check,
+    governance,
     guidance,
     posts,
     publishing,
@@ -47,9 +49,11 @@ def _root(ctx: typer.Context) -> None:
 
 
 admin.register(app)
+analytics.register(app)
 backup.register(app)
 bulk.register(app)
 check.register(app)
+governance.register(app)
 guidance.register(app)
 posts.register(app)
 publishing.register(app)

@@ -19,9 +19,10 @@ from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.slack.replies import SlackContext
 from bot.slack.socket_mode import SocketMode
-from bot.web import check, errors, guidance, oidc, operations, problems, slack, templates_api
+from bot.web import api, check, errors, guidance, oidc, operations, problems, slack, templates_api
 from bot.web.body_limit import BodyLimit
-from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, links, signin
+from bot.web.pages import analytics, audit_log, bulk, calendar, compose, duty, home, links, signin
+from bot.web.pages import consultation as consultation_page
 from bot.web.pages import map as map_page
 from bot.web.pages import post as post_pages
 from bot.web.request_ids import RequestIds
@@ -96,10 +97,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(bulk.router)
     app.include_router(post_pages.router)  # /posts/{id} and /posts/{id}/review
     app.include_router(guidance.router)
+    app.include_router(consultation_page.router)
     app.include_router(check.router)
     app.include_router(compose.router)
     app.include_router(templates_api.router)
+    app.include_router(api.router)  # the JSON API, /api/v1/...
     app.include_router(calendar.router)
+    app.include_router(analytics.router)
     app.include_router(audit_log.router)
     app.include_router(map_page.router)
     app.include_router(duty.router)
@@ -121,6 +125,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             "/import": bulk.MAX_BODY_BYTES,
             "/posts/new": compose.MAX_BODY_BYTES,
             "/posts/*/edit": compose.MAX_BODY_BYTES,
+            **api.BODY_LIMITS,
         },
     )
     app.add_middleware(SecurityHeaders)  # every answer carries the headers

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from approvals.analytics.prices import dollars
 from approvals.clock import Clock
 from approvals.db import session_scope
 from approvals.files import shipped
@@ -41,6 +42,7 @@ templates = Jinja2Templates(
 )
 # Times are stored in UTC and shown in the zone they belong to (the post's account).
 templates.env.filters["local"] = show_local
+templates.env.filters["dollars"] = dollars
 
 
 def settings_of(request: Request) -> Settings:

@@ -31,6 +31,7 @@ from bot.web.deps import ViewerDep, flash, now, person, read, render, settings_o
 from bot.web.errors import status_of
 from bot.web.pages.review import router as review_router
 from bot.web.pages.review import show_review
+from bot.x_spend import within
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 router.include_router(review_router)  # one router for the app to include
@@ -68,6 +69,7 @@ def show_post(
             viewer=person(session, who),
             compare_from=compare_from,
             compare_to=compare_to,
+            now=now(request),
         )
     if refusal is None and detail.comparison.problem is not None:
         status = 422
@@ -182,19 +184,20 @@ def reject(
 def take_down(request: Request, post_id: int, who: ViewerDep, reason: FormText = "") -> Response:
     def run(session: Session, post: Post, me: Person) -> str:
         engine, clock = request.app.state.engine, request.app.state.clock
-        publishers = publisher_factory(settings_of(request), engine, clock)
+        publishers = publisher_factory(settings_of(request), engine, clock, via="takedown")
         try:
             publisher = publishers(session, posts.account_of(session, post))
         except XError as error:
             raise Refused(str(error)) from None
-        takedown.takedown(
-            session,
-            actor=me,
-            post_id=post_id,
-            publisher=publisher,
-            now=now(request),
-            reason=reason.strip(),
-        )
+        with within(session, post_id):  # the calls to X go in the ledger in this transaction
+            takedown.takedown(
+                session,
+                actor=me,
+                post_id=post_id,
+                publisher=publisher,
+                now=now(request),
+                reason=reason.strip(),
+            )
         return "Taken down from X."
 
     return act(request, who, post_id, run)
