@@ -11,27 +11,24 @@ are never removed. They read markers the dispatcher writes into the entries' det
 Histograms (publish lateness, approval turnaround) are over every post published and every
 approval given, so they only grow too.
 
-The outbox depth is read from a table named `outbox` when the schema has one (it is added
-by a later migration); without that table the figure is None and is not reported. A row
-counts as waiting unless a column named in `OUTBOX_DONE_COLUMNS` is set.
+The outbox depth counts the Slack notices still pending: a depth that grows says the sender
+cannot reach Slack (or no worker runs).
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, func, inspect, literal, select, table
-from sqlalchemy import column as sql_column
+from sqlalchemy import String, cast, func, literal, select
 from sqlmodel import Session, col
 
 from approvals.audit import read_head
-from approvals.models import Approval, AuditEntry, Decision, Post, PostState
+from approvals.models import Approval, AuditEntry, Decision, Notice, Post, PostState
+from approvals.notices import PENDING
 
 # Upper bounds, in seconds, of the histogram buckets (Prometheus adds +Inf).
 LATENESS_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0)
 TURNAROUND_BUCKETS = (300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
-OUTBOX_TABLE = "outbox"
-OUTBOX_DONE_COLUMNS = ("sent_at", "delivered_at", "done_at", "processed_at")
 # Markers in audit details, as canonical JSON writes them (approvals/outcomes.py).
 RATE_LIMITED = '%"rate_limited":true%'
 RETRYABLE = '%"retryable":true%'
@@ -68,7 +65,7 @@ class Figures:
     rate_limit_waits: int
     approval_turnaround: Histogram
     audit_head_seq: int
-    outbox_depth: int | None = None
+    outbox_depth: int
 
 
 def read_figures(session: Session, *, now: datetime) -> Figures:
@@ -158,15 +155,7 @@ def _turnaround(session: Session) -> list[float]:
     return out
 
 
-def outbox_depth(session: Session) -> int | None:
-    """Rows waiting in the `outbox` table, or None when the schema has no such table."""
-    inspector = inspect(session.connection())
-    if not inspector.has_table(OUTBOX_TABLE):
-        return None
-    names = {c["name"] for c in inspector.get_columns(OUTBOX_TABLE)}
-    done = [c for c in OUTBOX_DONE_COLUMNS if c in names]
-    outbox = table(OUTBOX_TABLE, *(sql_column(c) for c in done))
-    query = select(func.count()).select_from(outbox)
-    if done:
-        query = query.where(and_(*(outbox.c[c].is_(None) for c in done)))
+def outbox_depth(session: Session) -> int:
+    """Notices in the outbox still waiting to be sent (approvals/notices.py, the sender)."""
+    query = select(func.count()).where(col(Notice.state) == PENDING)
     return int(session.scalars(query).one())

@@ -124,12 +124,11 @@ class FiguresCollector(Collector):
             "Sequence number of the newest audit entry.",
             value=f.audit_head_seq,
         )
-        if f.outbox_depth is not None:
-            yield GaugeMetricFamily(
-                "pressgate_outbox_depth",
-                "Messages waiting in the outbox to be delivered.",
-                value=f.outbox_depth,
-            )
+        yield GaugeMetricFamily(
+            "pressgate_outbox_depth",
+            "Slack notices waiting in the outbox to be sent.",
+            value=f.outbox_depth,
+        )
         if self.scheduler is not None:
             yield GaugeMetricFamily(
                 "pressgate_scheduler_running",

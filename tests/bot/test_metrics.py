@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlmodel import Session
 
-from approvals.models import PostState
+from approvals.models import Notice, PostState
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.worker import Worker
@@ -26,6 +26,7 @@ FAMILIES = (
     "pressgate_x_rate_limit_waits",
     "pressgate_approval_turnaround_seconds",
     "pressgate_audit_head_seq",
+    "pressgate_outbox_depth",
 )
 
 
@@ -65,7 +66,6 @@ def test_every_metric_is_present_and_moves_when_posts_move(
     names = {name for name, _ in before}
     for family in FAMILIES:
         assert any(n == family or n.startswith(family + "_") for n in names), family
-    assert "pressgate_outbox_depth" not in names, "no outbox table: no figure, no error"
     assert one(before, "pressgate_posts", state="published") == 0
 
     post = world.approved("Rate limited first")
@@ -104,18 +104,25 @@ def test_every_metric_is_present_and_moves_when_posts_move(
     assert one(after, "pressgate_audit_head_seq") > one(limited, "pressgate_audit_head_seq")
 
 
-def test_the_outbox_depth_counts_rows_waiting_in_an_outbox_table(
+def test_the_outbox_depth_counts_the_notices_waiting_to_be_sent(
     world: World, scrape: TestClient
 ) -> None:
-    with world.engine.begin() as connection:
-        connection.execute(text("CREATE TABLE outbox (id INTEGER PRIMARY KEY, sent_at TIMESTAMP)"))
-        connection.execute(text("INSERT INTO outbox (id, sent_at) VALUES (1, NULL), (2, NULL)"))
-        connection.execute(text("INSERT INTO outbox (id, sent_at) VALUES (3, CURRENT_TIMESTAMP)"))
-    try:
-        assert one(figures(scrape), "pressgate_outbox_depth") == 2
-    finally:
-        with world.engine.begin() as connection:
-            connection.execute(text("DROP TABLE outbox"))
+    before = one(figures(scrape), "pressgate_outbox_depth")
+    now = world.clock.now()
+    with Session(world.engine) as session:
+        for n, state in enumerate(["pending", "pending", "sent", "dropped", "failed"]):
+            session.add(
+                Notice(
+                    kind="notice",
+                    queue=f"test-{n}",
+                    text="hello",
+                    created_at=now,
+                    due_at=now,
+                    state=state,
+                )
+            )
+        session.commit()
+    assert one(figures(scrape), "pressgate_outbox_depth") == before + 2
 
 
 def test_metrics_refuse_a_client_that_is_not_on_loopback(world: World) -> None:
