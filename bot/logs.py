@@ -123,6 +123,9 @@ def _renderer(fmt: LogFormat, stream: TextIO) -> Processor:
 
 
 def _render_exception(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """A traceback as text before redaction, so a secret in an error message is blanked too
+    (both renderers print an `exception` string as it is)."""
+    event.pop("color_message", None)  # uvicorn's coloured copy of the message
     if event.get("exc_info"):
         return structlog.processors.format_exc_info(_logger, _method, event)
     return event
@@ -137,7 +140,6 @@ def configure_logging(
 ) -> None:
     """Send every log line, ours and libraries', to `stream` (standard error) as `fmt`."""
     out = stream if stream is not None else sys.stderr
-    redact = Redact(secrets)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -145,14 +147,13 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
     ]
-    renderer = _renderer(fmt, out)
-    tail: list[Processor] = [_render_exception, redact] if not _console(renderer) else [redact]
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            *tail,
-            renderer,
+            _render_exception,
+            Redact(secrets),
+            _renderer(fmt, out),
         ],
     )
     handler = logging.StreamHandler(out)
@@ -170,11 +171,6 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-
-
-def _console(renderer: Processor) -> bool:
-    """The console renderer formats exceptions itself (a readable traceback)."""
-    return isinstance(renderer, structlog.dev.ConsoleRenderer)
 
 
 def bind(**ids: Any) -> Any:

@@ -54,6 +54,24 @@ def test_a_publishing_worker_logs_json_lines_that_carry_the_post_id(
     assert "timestamp" in retry[0]
 
 
+def test_a_traceback_read_in_a_terminal_is_redacted_too() -> None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    out = io.StringIO()
+    configure_logging("INFO", "console", secrets=[SECRET], stream=out)
+    try:
+        try:
+            raise ValueError(f"bad key {SECRET}")
+        except ValueError:
+            logging.getLogger("pressgate.test").exception("failed with %s", SECRET)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    text = out.getvalue()
+    assert "ValueError: bad key [redacted]" in text and SECRET not in text
+    assert not text.lstrip().startswith("{")
+
+
 def test_secrets_are_redacted_wherever_they_appear(json_log: io.StringIO) -> None:
     log = logging.getLogger("pressgate.test")
     log.warning("could not use key %s", SECRET)
