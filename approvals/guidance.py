@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -30,13 +29,14 @@ from sqlmodel import Session, col, func, select
 from approvals import audit
 from approvals.config import Action, PressgateConfig
 from approvals.errors import NotFound, Refused
+from approvals.files import shipped
 from approvals.findings import Finding
 from approvals.map_store import current_map
 from approvals.models import GuidanceRead, GuidanceVersion, Person
 from approvals.personal_data import EXPLANATIONS, DataKind, find_personal_data
 from approvals.whereabouts import find_whereabouts
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES_DIR = shipped("templates")
 TEMPLATE = "guidance.txt.j2"
 
 SPEAKS_FOR = "guidance.speaks_for_department"

@@ -28,6 +28,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
 from bot.publishers import publisher_factory, timeline_factory
 from bot.settings import Settings
+from bot.shutdown import InFlight
 from bot.slack.sender import Sender
 
 log = logging.getLogger("pressgate.worker")
@@ -82,6 +83,7 @@ class Worker:
             worker=self.dispatcher.worker,
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.in_flight = InFlight()  # the jobs running now, for a stop with a grace period
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -138,11 +140,32 @@ class Worker:
                 "nothing is sent to X"
             )
 
-    def stop(self) -> None:
-        self.scheduler.shutdown(wait=True)
+    @property
+    def running(self) -> bool:
+        """The scheduler runs (what /readyz and /metrics report for this process)."""
+        return bool(self.scheduler.running)
+
+    def stop(self, grace: float | None = None) -> bool:
+        """Claim nothing more and finish the post in hand; False if that outlasts `grace`
+        seconds (None: wait for it however long it takes)."""
+        self.dispatcher.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        return self.in_flight.wait_idle(grace)
+
+    def let_go(self) -> int:
+        """Past the grace period: let every claim still held go (bot/shutdown.py)."""
+        settle = timedelta(seconds=self.settings.dispatch_settle_after)
+        return self.dispatcher.leases.let_go(worker=self.dispatcher.worker, settle_after=settle)
 
     def tick(self) -> None:
         """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner."""
+        with self.in_flight:
+            self._tick()
+
+    def _tick(self) -> None:
+        if self.dispatcher.stopping.is_set():
+            return
         try:
             with session_scope(self.engine, read_only=True) as session:
                 ended = pauses_ended(session, now=self.clock.now())
@@ -169,6 +192,10 @@ class Worker:
             )
 
     def remind(self) -> None:
+        with self.in_flight:
+            self._remind()
+
+    def _remind(self) -> None:
         """Reminders, then escalations: each claimed step is sent once it is committed, and a
         failure of one kind never holds back the other."""
         try:

@@ -13,6 +13,7 @@ from approvals import audit
 from approvals.audit_anchor import read_anchors, verify_with_anchors
 from approvals.config import Action, PressgateConfig, load_config
 from approvals.errors import ConfigError, NotFound, PressgateError
+from approvals.files import shipped
 from approvals.map_store import apply_config, current_map, current_version, install_config
 from approvals.migrate import upgrade
 from approvals.models import Post
@@ -34,7 +35,7 @@ from bot.cli.common import (
 )
 from bot.private_files import make_private_dirs, private_writer
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "pressgate.example.toml"
+EXAMPLE_CONFIG = shipped("deploy/pressgate.example.toml")
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 map_app = typer.Typer(help="The permission map (pressgate.toml).", no_args_is_help=True)

@@ -7,7 +7,6 @@ Routes stay thin: parse, call one domain service inside `write(request)` (which 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -20,6 +19,7 @@ from starlette.responses import Response
 from approvals.analytics.prices import dollars
 from approvals.clock import Clock
 from approvals.db import session_scope
+from approvals.files import shipped
 from approvals.map_store import get_person
 from approvals.models import Person
 from approvals.schedule import show_local
@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.web.auth import Viewer, require_viewer, viewer
 from bot.web.csrf import csrf_token
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = shipped("templates")
 
 ViewerDep = Annotated[Viewer, Depends(require_viewer)]
 
