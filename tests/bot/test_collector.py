@@ -1,6 +1,7 @@
 """The collector reads each account's own timeline only, each post at most once a UTC day
 (unless asked), keeps snapshots that grow as the fake X's figures do, and bills once a day."""
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from approvals.analytics.models import (
     XCall,
     XRead,
 )
+from approvals.models import AuditEntry
 from bot.collector import Collector
 from bot.publishers import timeline_factory
 from bot.worker import Worker
@@ -214,3 +216,27 @@ def test_reads_that_cross_the_warning_tell_no_one_and_the_next_author_hears_it(
     publish(world, "Now with a link https://example.org/x")  # over
     over = {(who, topic) for who, topic, _ in world.notifier.told[1:]}
     assert over == {("dana@example.org", "budget_over"), ("alice@example.org", "budget_over")}
+
+
+def test_two_workers_at_the_same_moment_read_an_account_once(world: World) -> None:
+    publish(world, "Claimed under contention.")
+    world.clock.advance(timedelta(hours=1))
+    start = threading.Barrier(2)
+
+    def round_of(worker: str) -> None:
+        start.wait()
+        collector(world, worker).run_once()
+
+    threads = [threading.Thread(target=round_of, args=(w,)) for w in ("w1", "w2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(snapshots(world)) == 1
+    with Session(world.engine) as session:
+        claims = session.exec(select(AnalyticsClaim)).all()
+        rounds = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "analytics.collect")
+        ).all()
+    assert len([c for c in claims if c.name.startswith("collect:")]) == 2  # one per account
+    assert sorted(r.subject for r in rounds) == ["account:@DeptHelp", "account:@DeptNews"]

@@ -41,8 +41,8 @@ def test_the_export_has_every_figure_worked_out_by_hand(seeded: Cli) -> None:
     assert f["total", "all accounts", "engagement_rate_percent"] == "3.39"  # 156 / 4600
     assert f["day", "2026-11-02", "engagement_rate_percent"] == "3.75"
     assert f["day", "2026-11-04", "impressions"] == "600"
-    assert f["hour_weekday_utc", "Mon 09:00", "impressions"] == "4000"
-    assert f["hour_weekday_utc", "Wed 14:00", "engagement_rate_percent"] == "1.00"
+    assert f["hour_weekday_local", "Mon 09:00", "impressions"] == "4000"
+    assert f["hour_weekday_local", "Wed 14:00", "engagement_rate_percent"] == "1.00"
     assert f["campaign", "flu", "posts"] == "2"
     assert f["template", "reminder", "engagement_rate_percent"] == "3.67"  # 55 / 1500
     assert f["followers", "@DeptNews 2026-11-02", "followers"] == "110"
