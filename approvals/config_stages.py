@@ -2,7 +2,7 @@
 
 Kept apart from `approvals.config` (which imports it) so that module stays one concept per
 file; nothing here imports `approvals.config` at run time. The checks are called from
-`config._cross_check` with who may approve on each account already worked out.
+`config_checks.cross_check` with who may approve on each account already worked out.
 """
 
 import re
