@@ -17,11 +17,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
-from approvals.errors import ConfigError, InvalidInput
-from approvals.schedule import local_to_utc
+from approvals.config_stages import (
+    WILDCARD as WILDCARD,  # re-exported: the map's "every account"
+)
+from approvals.config_stages import (
+    ExtraStageConfig,
+    StageConfig,
+)
+from approvals.errors import ConfigError
 
 DEFAULT_TIMEZONE = "Europe/London"
-WILDCARD = "*"
 _HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -42,19 +47,6 @@ class Action(StrEnum):
 PUBLISHING_ACTIONS = frozenset(
     {Action.DRAFT, Action.SUBMIT, Action.APPROVE, Action.PUBLISH_NOW, Action.TAKEDOWN}
 )
-
-
-_TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-
-
-def normalise_tag(value: str) -> str:
-    """Tags on a post (`pre-election`, a campaign) are lower case words joined by - or _."""
-    tag = value.strip().lower().lstrip("#")
-    if not _TAG.match(tag):
-        raise ValueError(
-            f"{value!r} is not a tag (1-40 lower-case letters, digits, - or _, e.g. pre-election)"
-        )
-    return tag
 
 
 def display_handle(value: str) -> str:
@@ -84,50 +76,6 @@ class QuietHours(_Strict):
         if not _HHMM.match(value):
             raise ValueError(f"must be a time of day as HH:MM (got {value!r})")
         return value
-
-
-class StageConfig(_Strict):
-    """One step of an account's approval rule: "any `need` of `role`" or "all of `role`".
-
-    With no `role`, anyone who may approve on the account can satisfy the stage, which is
-    what a plain `approvals_required = N` has always meant.
-    """
-
-    name: str = Field(min_length=1, max_length=40)
-    role: str | None = None
-    need: int | Literal["all"] = 1
-
-    @field_validator("need")
-    @classmethod
-    def _positive(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f'must be at least 1 or "all" (got {value})')
-        return value
-
-
-class ExtraStageConfig(StageConfig):
-    """A stage added to a post's rule when a policy finding or a tag on the post calls for it
-    (a post naming a taxpayer's case needs legal too; a pre-election post needs propriety)."""
-
-    on_findings: list[str] = Field(default_factory=list)
-    on_tags: list[str] = Field(default_factory=list)
-    accounts: list[str] = Field(default_factory=lambda: [WILDCARD])
-
-    @field_validator("on_findings")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(POLICY_RULES))
-        if unknown:
-            raise ValueError(f"unknown policy rule {', '.join(map(repr, unknown))}")
-        return value
-
-    @field_validator("on_tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        return [normalise_tag(t) for t in value]
-
-    def covers(self, key: str) -> bool:
-        return WILDCARD in self.accounts or any(_same_handle(h, key) for h in self.accounts)
 
 
 class AccountConfig(_Strict):
@@ -405,7 +353,9 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "<config>") -> Pressg
         raise ConfigError(
             [f"{source}: {_where(err['loc'], raw)}: {_message(err)}" for err in exc.errors()]
         ) from None
-    problems = [f"{source}: {problem}" for problem in _cross_check(config)]
+    from approvals.config_checks import cross_check  # it reads the classes defined here
+
+    problems = [f"{source}: {problem}" for problem in cross_check(config)]
     if problems:
         raise ConfigError(problems)
     return config
@@ -436,203 +386,6 @@ def _message(err: Any) -> str:
         return "required key is missing"
     message = str(err["msg"]).removeprefix("Value error, ")
     return message
-
-
-def _cross_check(config: PressgateConfig) -> list[str]:
-    problems: list[str] = []
-    accounts: dict[str, AccountConfig] = {}
-    for account in config.accounts:
-        where = f"accounts[{account.handle}]"
-        if account.key in accounts:
-            problems.append(f"{where}: account defined twice")
-        accounts[account.key] = account
-        if account.kind == "personal":
-            for key in _APPROVAL_SETTINGS:
-                if getattr(account, key) is not None:
-                    problems.append(
-                        f"{where}.{key}: personal accounts are never published to, "
-                        "so they take no approval settings"
-                    )
-        elif account.approvals_required is not None and account.approvals_required < 1:
-            problems.append(
-                f"{where}.approvals_required: must be at least 1 (got {account.approvals_required})"
-            )
-
-    for name, role in config.roles.items():
-        for handle in role.accounts:
-            if handle == WILDCARD:
-                continue
-            try:
-                key = normalise_handle(handle)
-            except ValueError as exc:
-                problems.append(f"roles.{name}.accounts: {exc}")
-                continue
-            target = accounts.get(key)
-            if target is None:
-                problems.append(
-                    f"roles.{name}.accounts: account {handle!r} is not defined in [[accounts]]"
-                )
-            elif target.kind == "personal":
-                granted = sorted(set(role.actions) & PUBLISHING_ACTIONS)
-                if granted:
-                    problems.append(
-                        f"roles.{name}.accounts: {target.handle} is a personal account; "
-                        f"it cannot be given {', '.join(granted)} rights (guidance only)"
-                    )
-
-    seen_emails: set[str] = set()
-    seen_slack: set[str] = set()
-    for person in config.people:
-        where = f"people[{person.email}]"
-        if person.email in seen_emails:
-            problems.append(f"{where}: person defined twice")
-        seen_emails.add(person.email)
-        if person.slack_id:
-            if person.slack_id in seen_slack:
-                problems.append(f"{where}.slack_id: {person.slack_id} belongs to another person")
-            seen_slack.add(person.slack_id)
-        for role_name in person.roles:
-            if role_name not in config.roles:
-                known = ", ".join(sorted(config.roles)) or "none"
-                problems.append(
-                    f"{where}.roles: unknown role {role_name!r} (defined roles: {known})"
-                )
-        for handle in person.personal_handles:
-            declared = accounts.get(handle[1:].lower())
-            if declared is not None and declared.kind == "corporate":
-                problems.append(
-                    f"{where}.personal_handles: {handle} is a corporate account, not personal"
-                )
-
-    problems.extend(_check_blackouts(config, accounts))
-    union = config.guidance.union_role
-    if union is not None and union not in config.roles:
-        problems.append(f"guidance.union_role: unknown role {union!r}")
-    for key in config.budgets.accounts:
-        if key not in accounts or accounts[key].kind != "corporate":
-            problems.append(f"budgets.accounts: {key!r} is not a corporate account in the map")
-    for account in config.accounts:
-        if account.kind != "corporate":
-            continue
-        eligible = _eligible_approvers(config, account)
-        if account.stages is None and account.required > len(eligible):
-            problems.append(
-                f"accounts[{account.handle}].approvals_required: needs {account.required} "
-                f"approvals but only {len(eligible)} people may approve on it"
-            )
-        problems.extend(_check_stages(config, account, eligible))
-    problems.extend(_check_extra_stages(config, accounts))
-    return problems
-
-
-_APPROVAL_SETTINGS = (
-    "approvals_required",
-    "stages",
-    "approval_max_age_hours",
-    "escalate_within_minutes",
-    "duty_within_minutes",
-    "deputy_role",
-    "duty_role",
-    "slack_channel",
-    "quiet_hours",
-)
-
-
-def _check_stage(
-    config: PressgateConfig, stage: StageConfig, account: AccountConfig, where: str
-) -> list[str]:
-    """A stage must name a defined role whose holders may approve on the account, enough of
-    them to meet it: a rule nobody can satisfy would hold every post for ever."""
-    eligible = _eligible_approvers(config, account)
-    if stage.role is not None:
-        if stage.role not in config.roles:
-            known = ", ".join(sorted(config.roles)) or "none"
-            return [f"{where}.role: unknown role {stage.role!r} (defined roles: {known})"]
-        eligible = {p.email for p in config.people if stage.role in p.roles} & eligible
-    wanted = 1 if stage.need == "all" else stage.need
-    if wanted > len(eligible):
-        who = f"holders of {stage.role!r}" if stage.role else "people"
-        return [
-            f"{where}.need: needs {stage.need} approvals on {account.handle} but only "
-            f"{len(eligible)} {who} may approve on it"
-        ]
-    return []
-
-
-def _check_stages(config: PressgateConfig, account: AccountConfig, eligible: set[str]) -> list[str]:
-    where = f"accounts[{account.handle}]"
-    problems: list[str] = []
-    if account.stages is not None:
-        if account.approvals_required is not None:
-            problems.append(f"{where}.stages: give either approvals_required or stages, not both")
-        if not account.stages:
-            problems.append(f"{where}.stages: give at least one stage")
-        names = [s.name for s in account.stages]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            problems.append(f"{where}.stages: stage {name!r} is defined twice")
-        for stage in account.stages:
-            problems.extend(_check_stage(config, stage, account, f"{where}.stages[{stage.name}]"))
-    for key in ("deputy_role", "duty_role"):
-        role = getattr(account, key)
-        if role is not None and role not in config.roles:
-            problems.append(f"{where}.{key}: unknown role {role!r}")
-    if (
-        account.escalate_within_minutes is not None
-        and account.duty_within_minutes is not None
-        and account.duty_within_minutes > account.escalate_within_minutes
-    ):
-        problems.append(
-            f"{where}.duty_within_minutes: the duty officer comes after the deputies, so it "
-            f"must not exceed escalate_within_minutes ({account.escalate_within_minutes})"
-        )
-    return problems
-
-
-def _check_extra_stages(config: PressgateConfig, accounts: dict[str, AccountConfig]) -> list[str]:
-    problems: list[str] = []
-    for stage in config.extra_stages:
-        where = f"extra_stages[{stage.name}]"
-        if not stage.on_findings and not stage.on_tags:
-            problems.append(f"{where}: say when it applies (on_findings or on_tags)")
-        for handle in stage.accounts:
-            if handle != WILDCARD and accounts.get(handle.lstrip("@").lower()) is None:
-                problems.append(f"{where}.accounts: account {handle!r} is not defined")
-        for account in accounts.values():
-            if account.kind == "corporate" and stage.covers(account.key):
-                problems.extend(_check_stage(config, stage, account, where))
-    return problems
-
-
-def _check_blackouts(config: PressgateConfig, accounts: dict[str, AccountConfig]) -> list[str]:
-    problems: list[str] = []
-    for window in config.blackouts:
-        where = f"blackouts[{window.name}]"
-        for handle in window.accounts:
-            if handle == WILDCARD:
-                continue
-            target = accounts.get(handle.lstrip("@").lower())
-            if target is None:
-                problems.append(f"{where}.accounts: account {handle!r} is not defined")
-            elif target.kind != "corporate":
-                problems.append(f"{where}.accounts: {target.handle} is personal; nothing posts")
-        for key in ("start", "end"):
-            try:
-                local_to_utc(getattr(window, key), zone=window.timezone)
-            except InvalidInput as exc:
-                problems.append(f"{where}.{key}: {exc}")
-        if window.end <= window.start:
-            problems.append(f"{where}.end: must be after start")
-    return problems
-
-
-def _eligible_approvers(config: PressgateConfig, account: AccountConfig) -> set[str]:
-    granting = {
-        name
-        for name, role in config.roles.items()
-        if Action.APPROVE in role.actions
-        and any(h == WILDCARD or _same_handle(h, account.key) for h in role.accounts)
-    }
-    return {p.email for p in config.people if granting & set(p.roles)}
 
 
 def _same_handle(handle: str, key: str) -> bool:

@@ -21,7 +21,7 @@ from approvals.audit import SYSTEM
 from approvals.config import AccountConfig, Action
 from approvals.db import session_scope
 from approvals.map_store import current_map
-from approvals.models import Post, PostState
+from approvals.models import Account, Post, PostState
 from approvals.permissions import PermissionMap
 from approvals.posts import account_of, authors_of
 from approvals.reminders import people_by_id
@@ -70,9 +70,11 @@ def level_due(account: AccountConfig, due_at: datetime, now: datetime) -> int:
 
 
 def posts_to_escalate(session: Session, *, now: datetime) -> list[int]:
-    """Posts in review, due in the future, not escalated to the last step yet."""
+    """Posts in review, due in the future, with an escalation step due that they have not
+    had: read only, so a beat with nothing to do opens no write transaction."""
     query = (
-        select(Post.id)
+        select(Post, Account)
+        .join(Account, col(Account.id) == col(Post.account_id))
         .where(
             col(Post.state) == PostState.SUBMITTED,
             col(Post.scheduled_at) > now,
@@ -80,7 +82,15 @@ def posts_to_escalate(session: Session, *, now: datetime) -> list[int]:
         )
         .order_by(col(Post.scheduled_at))
     )
-    return [i for i in session.exec(query).all() if i is not None]
+    config = current_map(session).config
+    due: list[int] = []
+    for post, account in session.exec(query).all():
+        declared = config.account(account.handle)
+        if declared is None or post.id is None or post.scheduled_at is None:
+            continue
+        if level_due(declared, post.scheduled_at, now) > post.escalation_level:
+            due.append(post.id)
+    return due
 
 
 def claim_escalation(session: Session, *, post_id: int, now: datetime) -> list[Escalation]:
@@ -103,8 +113,10 @@ def claim_escalation(session: Session, *, post_id: int, now: datetime) -> list[E
     if declared is None:
         return []
     target = level_due(declared, post.scheduled_at, now)
+    if target <= post.escalation_level:
+        return []
     status = quorum(session, post, pmap, now=now)
-    if target <= post.escalation_level or status.met:
+    if status.met:
         return []
     authors = {p.email for p in people_by_id(session, authors_of(session, post))}
     steps: list[Escalation] = []

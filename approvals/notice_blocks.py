@@ -53,7 +53,8 @@ def request_blocks(view: PostView, *, author: str, personal_link: bool) -> list[
         _section(
             f"*Revision {view.revision}* by {escape(author)}\n"
             f"*Goes out:* {escape(view.scheduled_local)}\n"
-            f"*Approvals:* {len(view.approvals)} of {view.approvals_required} count"
+            f"*Approvals:* {len(view.approvals)} of {view.approvals_required} count\n"
+            f"*Cost at X:* {escape(view.publish_cost)}"
         ),
     ]
     room = MAX_BLOCKS - RESERVED_BLOCKS

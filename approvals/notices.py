@@ -118,25 +118,35 @@ def _plan_for_post(
 def _requests(session: Session, post: Post, at: datetime) -> None:
     """The approval request for the current revision: the account's channel and DMs."""
     assert post.id is not None
-    view = post_view(session, post)
     account = account_of(session, post)
-    author = _name(session, view.author)
-    if account.slack_channel:
-        blocks = nb.request_blocks(view, author=author, personal_link=False)
-        _add(session, post, at, REQUEST, account.slack_channel, nb.request_text(view), blocks)
     config = current_map(session).config.account(account.handle)
-    if config is None or not config.slack_dms:
-        return
+    recipients: list[tuple[str, Person | None]] = []
+    if account.slack_channel:
+        recipients.append((account.slack_channel, None))
+    if config is not None and config.slack_dms:
+        recipients.extend((p.slack_user_id or "", p) for p in _approvers_on_slack(session, post))
+    if not recipients:
+        return  # nobody to ask in Slack: the web's inbox shows it
+    view = post_view(session, post)
+    author = _name(session, view.author)
+    for channel, person in recipients:
+        blocks = nb.request_blocks(view, author=author, personal_link=person is not None)
+        row = _add(session, post, at, REQUEST, channel, nb.request_text(view), blocks)
+        if person is not None:
+            row.link_for, row.revision_hash = person.id, view.revision_hash
+
+
+def _approvers_on_slack(session: Session, post: Post) -> list[Person]:
+    """Who may approve the post (not its authors) and has a Slack id, in map order."""
+    handle = account_of(session, post).handle
+    emails = current_map(session).holders(Action.APPROVE, handle)
     authors = authors_of(session, post)
-    for email in current_map(session).holders(Action.APPROVE, account.handle):
-        person = session.exec(select(Person).where(Person.email == email)).first()
-        if person is None or person.id in authors or not person.active:
-            continue
-        if not person.slack_user_id:
-            continue  # they see it on the web; nothing to send
-        blocks = nb.request_blocks(view, author=author, personal_link=True)
-        row = _add(session, post, at, REQUEST, person.slack_user_id, nb.request_text(view), blocks)
-        row.link_for, row.revision_hash = person.id, view.revision_hash
+    people = {
+        p.email: p
+        for p in session.exec(select(Person).where(col(Person.email).in_(emails))).all()
+        if p.active and p.slack_user_id and p.id not in authors
+    }
+    return [people[e] for e in emails if e in people]
 
 
 def _supersede(session: Session, post: Post, at: datetime) -> None:
@@ -154,9 +164,12 @@ def _supersede(session: Session, post: Post, at: datetime) -> None:
 def _update_requests(
     session: Session, post: Post, at: datetime, said: str, *, closes: bool = False
 ) -> None:
+    requests = _requests_of(session, post, post.revision_no)
+    if not requests:
+        return
     status = quorum(session, post, current_map(session))
     counted = f"{len(status.approvers)} of {status.required} approvals count"
-    for row in _requests_of(session, post, post.revision_no):
+    for row in requests:
         _add_update(session, post, row, at, f"{escape(said)} {counted}.", closes=closes)
 
 

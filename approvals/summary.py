@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
-from approvals.analytics.spend import publish_cost
+from approvals.analytics.spend import cost_of_parts
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
 from approvals.posts import account_of, current_revision, policy_report, revision_parts
@@ -87,7 +87,12 @@ def post_view(session: Session, post: Post, *, now: datetime | None = None) -> P
     account = account_of(session, post)
     author = session.get(Person, post.author_id)
     revision = current_revision(session, post)
-    status = quorum(session, post, current_map(session), now=now)
+    pmap = current_map(session)
+    status = quorum(session, post, pmap, now=now)
+    parts = revision_parts(session, revision)
+    cost = cost_of_parts(
+        [p.text for p in parts], sum(len(p.media) for p in parts), pmap.config.x_prices
+    )
     return PostView(
         id=post.id,
         account=account.handle,
@@ -104,7 +109,7 @@ def post_view(session: Session, post: Post, *, now: datetime | None = None) -> P
         approvals_lapsed=status.lapsed,
         parts=[
             PartView(position=p.position, text=p.text, media=list(p.media), x_post_id=p.x_post_id)
-            for p in revision_parts(session, revision)
+            for p in parts
         ],
         sandbox=post.sandbox,
         strays=[
@@ -117,7 +122,7 @@ def post_view(session: Session, post: Post, *, now: datetime | None = None) -> P
             for s in strays_of(session, post)
         ],
         findings=[asdict(f) for f in policy_report(session, post).findings],
-        publish_cost=publish_cost(session, post).line,
+        publish_cost=cost.line,
         campaign=post.campaign,
         created_at=post.created_at,
         updated_at=post.updated_at,

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from approvals import audit
-from approvals.config import Action, normalise_tag
+from approvals.config import Action
+from approvals.config_stages import normalise_tag
 from approvals.errors import IllegalTransition, InvalidInput
 from approvals.map_store import current_map
 from approvals.models import Person, Post, PostState

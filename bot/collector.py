@@ -16,7 +16,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from approvals import audit
-from approvals.analytics.collector import OwnTimeline, due_windows, keep_read, track_published
+from approvals.analytics.collector import (
+    OwnTimeline,
+    due_windows,
+    keep_read,
+    prune,
+    track_published,
+)
 from approvals.analytics.once import claim_once
 from approvals.audit import SYSTEM
 from approvals.clock import Clock
@@ -45,6 +51,8 @@ class Collector:
         """One round over every corporate account. `asked`: run now, whatever the hour's
         claim says; `again`: read every post, even those read today."""
         done = Round()
+        with session_scope(self.engine) as session:
+            prune(session, now=self.clock.now())
         with session_scope(self.engine, read_only=True) as session:
             accounts = session.exec(
                 select(Account).where(Account.kind == "corporate", Account.active == True)  # noqa: E712

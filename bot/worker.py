@@ -196,22 +196,28 @@ class Worker:
             self._remind()
 
     def _remind(self) -> None:
+        """Reminders, then escalations: each claimed step is sent once it is committed, and a
+        failure of one kind never holds back the other."""
         try:
             reminders = due_reminders(self.engine, now=self.clock.now())
-            escalations = due_escalations(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval reminders failed")
-            return
-        for step in escalations:
-            self.notifier.remind_approvers(
-                post_id=step.post_id, approvers=step.people, message=step.message
-            )
+            reminders = []
         for r in reminders:
             self.notifier.remind_approvers(
                 post_id=r.post_id,
                 approvers=r.approvers,
                 message=f"{r.account} post {r.post_id} is due at {r.due_at:%H:%M} UTC and needs "
                 f"{r.missing} more approval(s)",
+            )
+        try:
+            escalations = due_escalations(self.engine, now=self.clock.now())
+        except Exception:
+            log.exception("approval escalations failed")
+            return
+        for step in escalations:
+            self.notifier.remind_approvers(
+                post_id=step.post_id, approvers=step.people, message=step.message
             )
 
     def send_notices(self) -> None:

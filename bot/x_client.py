@@ -8,7 +8,7 @@ endpoint, which tweepy 4.17 lacks, over the same authenticated session.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -115,27 +115,14 @@ class XClient:
                 raise
 
     def recent_posts(self, *, since: datetime) -> list[TimelinePost]:
-        found: list[TimelinePost] = []
-        token: str | None = None
-        while True:
-            page = self._metered(
-                "owned_read",
-                "GET /2/users/:id/tweets",
-                lambda token=token: self._client.get_users_tweets(  # type: ignore[misc]
-                    self._x_user_id,
-                    start_time=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    max_results=100,
-                    pagination_token=token,
-                    tweet_fields=["created_at"],
-                    user_auth=self._user_auth,
-                ),
-                read=lambda page: [f"post:{t.id}" for t in page.data or []],
+        return [
+            TimelinePost(str(tweet.id), tweet.text, tweet.created_at)
+            for page in self._timeline(
+                start_time=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                tweet_fields=["created_at"],
             )
-            for tweet in page.data or []:
-                found.append(TimelinePost(str(tweet.id), tweet.text, tweet.created_at))
-            token = page.meta.get("next_token")
-            if not token:
-                return found
+            for tweet in page.data or []
+        ]
 
     # --- beyond publishing -----------------------------------------------------------------
     def read_own(self, window: Window) -> TimelineRead:
@@ -155,6 +142,22 @@ class XClient:
 
     def _read_own(self, window: Window, fields: list[str]) -> TimelineRead:
         read = TimelineRead()
+        for page in self._timeline(
+            since_id=window.since_id or None,
+            until_id=window.until_id,
+            tweet_fields=fields,
+            expansions=["author_id"],
+            user_fields=["public_metrics"],
+        ):
+            read.posts.extend(_figures(t) for t in page.data or [])
+            for user in (page.includes or {}).get("users", []):
+                if str(user.id) == self._x_user_id and user.public_metrics:
+                    read.followers = int(user.public_metrics.get("followers_count", 0))
+        return read
+
+    def _timeline(self, **params: Any) -> Iterator[Any]:
+        """The account's own timeline, page by page (100 posts each), every page an owned
+        read in the ledger."""
         token: str | None = None
         while True:
             page = self._metered(
@@ -162,24 +165,17 @@ class XClient:
                 "GET /2/users/:id/tweets",
                 lambda token=token: self._client.get_users_tweets(  # type: ignore[misc]
                     self._x_user_id,
-                    since_id=window.since_id or None,
-                    until_id=window.until_id,
                     max_results=100,
                     pagination_token=token,
-                    tweet_fields=fields,
-                    expansions=["author_id"],
-                    user_fields=["public_metrics"],
                     user_auth=self._user_auth,
+                    **params,
                 ),
                 read=_resources_read,
             )
-            read.posts.extend(_figures(t) for t in page.data or [])
-            for user in (page.includes or {}).get("users", []):
-                if str(user.id) == self._x_user_id and user.public_metrics:
-                    read.followers = int(user.public_metrics.get("followers_count", 0))
+            yield page
             token = page.meta.get("next_token")
             if not token:
-                return read
+                return
 
     def me(self) -> tuple[str, str]:
         """(id, username) of the account the tokens belong to."""

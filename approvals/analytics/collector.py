@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from approvals.analytics.models import AccountSnapshot, PostSnapshot, TrackedPost
+from approvals.analytics.models import (
+    AccountSnapshot,
+    AnalyticsClaim,
+    PostSnapshot,
+    TrackedPost,
+    XRead,
+)
 from approvals.analytics.once import insert_absent
 from approvals.models import Post, PostState, Revision, RevisionPart
 
@@ -22,6 +29,8 @@ DAILY_UNTIL = timedelta(days=30)  # also X's limit for non-public and organic me
 WEEKLY = timedelta(days=7)
 HOURLY = timedelta(minutes=55)  # an hourly job drifts: a read 58 minutes ago is an hour ago
 MAX_WINDOWS = 50  # reads per account and round; what is left is due again next round
+FIRST_LOOK = timedelta(days=30)  # how far back a newly connected account's timeline is read
+TWITTER_EPOCH_MS = 1288834974657  # X's post ids count milliseconds from here (snowflakes)
 
 
 @dataclass(frozen=True)
@@ -131,9 +140,28 @@ def due_windows(
     if current:  # the newest posts are due: read from the oldest of them to the newest on X
         windows.append(_window(current, now, open_ended=True))
     else:  # only look for posts newer than any known (none: nothing is billed)
-        newest = int(posts[-1].x_post_id) if posts else 0
+        newest = int(posts[-1].x_post_id) if posts else snowflake_at(now - FIRST_LOOK)
         windows.append(Window(newest, None, True, ()))
     return windows[-MAX_WINDOWS:]
+
+
+def snowflake_at(at: datetime) -> int:
+    """The smallest post id X could give a post made at `at`: a first read of an account goes
+    back `FIRST_LOOK`, not to the account's first post (each post read is billed)."""
+    return (int(at.timestamp() * 1000) - TWITTER_EPOCH_MS) << 22
+
+
+def prune(session: Session, *, now: datetime) -> None:
+    """Forget what no longer decides anything: billed reads of past UTC days, and collector
+    claims of past hours (budget and digest claims stay: they are once a month and a week)."""
+    today = now.astimezone(UTC).strftime("%Y-%m-%d")
+    session.execute(delete(XRead).where(col(XRead.day) < today))
+    session.execute(
+        delete(AnalyticsClaim).where(
+            col(AnalyticsClaim.name).startswith("collect:"),
+            col(AnalyticsClaim.claimed_at) < now - timedelta(days=2),
+        )
+    )
 
 
 def _window(run: list[TrackedPost], now: datetime, *, open_ended: bool) -> Window:

@@ -14,7 +14,7 @@ from approvals.analytics.figures import Filters, Performance, performance
 from approvals.analytics.governance import Governance, governance
 from approvals.analytics.models import XCall
 from approvals.analytics.prices import MICROS
-from approvals.config import Action
+from approvals.config import Action, normalise_handle
 from approvals.errors import InvalidInput, PermissionDenied
 from approvals.map_store import current_map
 from approvals.models import Account, Post
@@ -86,8 +86,11 @@ def dashboard(
         raise PermissionDenied(f"{viewer} may not view_analytics on any account")
     shown = mine
     if account is not None:
+        try:
+            key = normalise_handle(account)
+        except ValueError as error:
+            raise InvalidInput(f"account: {error}") from None
         current_map(session).require(viewer, Action.VIEW_ANALYTICS, account)
-        key = account.strip().lstrip("@").lower()
         shown = [a for a in mine if a.key == key]
     accounts = {a.id: a.handle for a in shown if a.id is not None}
     f = Filters(start, end, tuple(accounts), campaign or None)

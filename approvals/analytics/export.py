@@ -54,7 +54,7 @@ def rows(d: Dashboard) -> Iterator[list[str]]:
         for day, count in days:
             yield ["followers", f"{d.accounts.get(account_id, '?')} {day}", "followers", str(count)]
     for (weekday, hour), reach in sorted(p.heatmap.items()):
-        yield from _reach("hour_weekday_utc", f"{WEEKDAYS[weekday]} {hour:02d}:00", reach)
+        yield from _reach("hour_weekday_local", f"{WEEKDAYS[weekday]} {hour:02d}:00", reach)
     for row in p.by_template:
         yield from _reach("template", row.key, row.reach)
     for row in p.by_campaign:

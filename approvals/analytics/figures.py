@@ -7,13 +7,15 @@ Definitions (the README states them for the strategy lead):
 - engagements = likes + reposts + replies + quotes + bookmarks;
 - engagement rate = engagements / impressions, summed over the posts first (posts with many
   impressions weigh more), as a percentage;
-- times are UTC.
+- days are UTC days (as the range is); the hour and weekday of the heatmap are those of
+  each post's account, in its own time zone.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from approvals.analytics import sql
 from approvals.analytics.models import AccountSnapshot, TrackedPost
-from approvals.models import Post, RevisionPart
+from approvals.models import Account, Post, RevisionPart
 
 TOP = 5
 T = TrackedPost
@@ -79,7 +81,7 @@ class Performance:
     by_day: list[Row]
     by_template: list[Row]
     by_campaign: list[Row]
-    heatmap: dict[tuple[int, int], Reach]  # (weekday 0=Mon, hour) -> reach
+    heatmap: dict[tuple[int, int], Reach]  # (weekday 0=Mon, hour) in the account's zone
     top: list[PostRow]
     bottom: list[PostRow]
     followers: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # account -> days
@@ -122,18 +124,25 @@ def _base(*columns: Any, f: Filters, tags: bool = True) -> Any:
 
 
 def performance(session: Session, f: Filters) -> Performance:
-    """Two grouped queries give every sum: by (day, hour), whence the totals, the days and the
-    heatmap (a day knows its weekday); by (template, campaign), whence both groupings."""
+    """Two grouped queries give every sum: by (account, UTC day, UTC hour), whence the totals,
+    the days and the heatmap (an hour of a day is placed in its account's own zone); by
+    (template, campaign), whence both groupings."""
     day, hr = sql.day(session, T.published_at), sql.hour(session, T.published_at)
+    account = col(T.account_id)
     cells = [
-        (str(d), int(h), _reach(*rest))
-        for d, h, *rest in session.exec(_base(day, hr, *_sums(), f=f, tags=False).group_by(day, hr))
+        (int(a), str(d), int(h), _reach(*rest))
+        for a, d, h, *rest in session.exec(
+            _base(account, day, hr, *_sums(), f=f, tags=False).group_by(account, day, hr)
+        )
     ]
+    zones = _zones(session, f)
     by_day: dict[str, Reach] = {}
     heatmap: dict[tuple[int, int], Reach] = {}
-    for d, h, reach in cells:
+    for a, d, h, reach in cells:
         by_day[d] = _add(by_day.get(d), reach)
-        key = (date.fromisoformat(d).weekday(), h)
+        utc = datetime.combine(date.fromisoformat(d), time(h), UTC)
+        local = utc.astimezone(zones.get(a, UTC))
+        key = (local.weekday(), local.hour)
         heatmap[key] = _add(heatmap.get(key), reach)
     template, campaign = col(Post.template), col(Post.campaign)
     tags = [
@@ -143,7 +152,7 @@ def performance(session: Session, f: Filters) -> Performance:
         )
     ]
     return Performance(
-        total=_sum(r for _d, _h, r in cells),
+        total=_sum(r for _a, _d, _h, r in cells),
         by_day=[Row(d, r) for d, r in sorted(by_day.items())],
         by_template=_rows_by(tags, 0, "(no template)"),
         by_campaign=_rows_by(tags, 1, "(no campaign)"),
@@ -152,6 +161,13 @@ def performance(session: Session, f: Filters) -> Performance:
         bottom=_ranked(session, f, best=False),
         followers=followers(session, f),
     )
+
+
+def _zones(session: Session, f: Filters) -> dict[int, tzinfo]:
+    rows = session.exec(
+        select(Account.id, Account.timezone).where(col(Account.id).in_(f.account_ids))
+    ).all()
+    return {int(i): ZoneInfo(z) for i, z in rows if i is not None}
 
 
 def _add(a: Reach | None, b: Reach) -> Reach:

@@ -6,6 +6,10 @@ UTC day once (`XRead` remembers what was billed today) and bills nothing for a f
 Budgets warn, they never block: at `warn_percent` of a month's budget the post's author is
 told, at 100% the strategy lead (everyone with `view_analytics` on the account); each
 warning once a month, claimed like any other one-time work (`approvals.analytics.once`).
+
+Lock order (see `approvals.db`): the billed-read and claim keys, then the audit head, last.
+A takedown writes its ledger rows inside its own transaction (a savepoint after the post's
+row lock it already holds), never in a second one that would wait for that lock.
 """
 
 from dataclasses import dataclass, field
@@ -155,10 +159,12 @@ def _check_budgets(session: Session, *, call: CallMade, now: datetime) -> list[B
         for level, threshold in (("over", 100), ("warn", budgets.warn_percent)):
             if percent < threshold:
                 continue
+            people = _whom(session, level=level, call=call, account=scoped)
+            if level == "warn" and not people:
+                break  # a read for no post: the next post's author is the one to tell
             name = f"budget:{level}:{label}:{month}"
             if not claim_once(session, name=name, worker=SYSTEM, now=now):
                 break  # this level (and so the lower one) was told already this month
-            people = _whom(session, level=level, call=call, account=scoped)
             message = (
                 f"X spend for {label} in {month} is {dollars(used)}, {percent}% of the "
                 f"{dollars(budget)} budget"
@@ -178,12 +184,16 @@ def _check_budgets(session: Session, *, call: CallMade, now: datetime) -> list[B
 
 
 def _whom(session: Session, *, level: str, call: CallMade, account: Account | None) -> list[str]:
-    """The author of the post the call was for (warn); the strategy lead (over)."""
+    """The author of the post the call was for (warn); the strategy lead, and the author
+    (over: one message says what the warning would have)."""
     pmap = current_map(session)
+    post = session.get(Post, call.post_id) if call.post_id is not None else None
+    author = session.get(Person, post.author_id) if post is not None else None
+    authors = [author.email] if author is not None else []
     if level == "warn":
-        post = session.get(Post, call.post_id) if call.post_id is not None else None
-        author = session.get(Person, post.author_id) if post is not None else None
-        return [author.email] if author is not None else []
+        return authors
     if account is not None:
-        return pmap.holders(Action.VIEW_ANALYTICS, account.handle)
-    return [p.email for p in pmap.config.people if pmap.can(p.email, Action.VIEW_ANALYTICS)]
+        leads = pmap.holders(Action.VIEW_ANALYTICS, account.handle)
+    else:
+        leads = [p.email for p in pmap.config.people if pmap.can(p.email, Action.VIEW_ANALYTICS)]
+    return leads + [a for a in authors if a not in leads]

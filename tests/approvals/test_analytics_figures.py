@@ -1,17 +1,19 @@
 """Every figure of the dashboard against values worked out by hand (tests/approvals/
 analytics_data.py says where each number comes from)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from approvals.analytics.dashboard import Dashboard, dashboard, dashboard_asked
 from approvals.analytics.digest import weekly_digests
 from approvals.analytics.figures import Reach
 from approvals.analytics.governance import Times
+from approvals.analytics.models import TrackedPost
 from approvals.clock import FrozenClock
 from approvals.errors import InvalidInput, PermissionDenied
+from approvals.models import Account
 from tests.approvals.analytics_data import seed
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -51,6 +53,26 @@ def test_heatmap_cells_are_weekday_and_hour_in_utc(seeded: Session) -> None:
         (2, 14): Reach(1, 500, 5),  # Wednesday 4 November, 14:05
         (2, 15): Reach(1, 100, 1),
     }
+
+
+def test_the_heatmap_places_a_post_at_its_accounts_local_hour(seeded: Session) -> None:
+    news = seeded.exec(select(Account).where(Account.key == "deptnews")).one()
+    assert news.id is not None and news.timezone == "Europe/London"
+    seeded.add(
+        TrackedPost(
+            x_post_id="2001",
+            account_id=news.id,
+            published_at=datetime(2026, 7, 6, 8, 30, tzinfo=UTC),  # Monday, 09:30 BST
+            impressions=700,
+            likes=7,
+        )
+    )
+    seeded.commit()
+    july = dashboard(
+        seeded, viewer="dana@example.org", start=date(2026, 7, 1), end=date(2026, 7, 31)
+    )
+    assert july.performance.heatmap == {(0, 9): Reach(1, 700, 7)}
+    assert [r.key for r in july.performance.by_day] == ["2026-07-06"]
 
 
 def test_by_campaign_and_by_template(seeded: Session) -> None:

@@ -32,6 +32,7 @@ def view(*parts: PartView, findings: list[dict[str, Any]] | None = None) -> Post
         sandbox=False,
         strays=[],
         findings=findings or [],
+        publish_cost="contains a link: $0.20",
         created_at=AT,
         updated_at=AT,
     )
@@ -43,7 +44,7 @@ def texts(blocks: list[dict[str, Any]]) -> str:
     )
 
 
-def test_a_request_shows_every_part_alt_texts_time_author_counts_and_findings() -> None:
+def test_a_request_shows_every_part_alt_texts_time_author_counts_cost_and_findings() -> None:
     first = PartView(position=0, text="Applications open\non Monday.", media=[])
     second = PartView(
         position=1,
@@ -60,6 +61,7 @@ def test_a_request_shows_every_part_alt_texts_time_author_counts_and_findings() 
     assert "_Image 2 alt text:_ _none given_" in shown
     assert "2026-12-01 09:30 GMT" in shown and "by Alice" in shown and "1 of 2 count" in shown
     assert "Looks like a postcode. “SW1A 2AA”" in shown
+    assert "*Cost at X:* contains a link: $0.20" in shown, "what publishing it will cost"
     (actions,) = [b for b in blocks if b["type"] == "actions"]
     approve, reject, review = actions["elements"]
     assert approve["value"] == reject["value"] == f"7:{HASH}"

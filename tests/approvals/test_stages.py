@@ -164,3 +164,11 @@ def test_a_stage_nobody_can_fill_is_refused_when_the_map_loads(
     with pytest.raises(ConfigError) as raised:
         config_from_dict(staged_config(account=change))
     assert problem in str(raised.value)
+
+
+def test_an_extra_stage_on_an_unknown_rule_is_refused_when_the_map_loads() -> None:
+    raw = staged_config()
+    raw["extra_stages"][0]["on_findings"] = ["personal_data.shoe_size"]
+    with pytest.raises(ConfigError) as raised:
+        config_from_dict(raw)
+    assert "extra_stages[propriety].on_findings: unknown policy rule" in str(raised.value)

@@ -1,12 +1,21 @@
 """The collector reads each account's own timeline only, each post at most once a UTC day
 (unless asked), keeps snapshots that grow as the fake X's figures do, and bills once a day."""
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from approvals.analytics.models import AccountSnapshot, PostSnapshot, TrackedPost, XCall
+from approvals.analytics.models import (
+    AccountSnapshot,
+    AnalyticsClaim,
+    PostSnapshot,
+    TrackedPost,
+    XCall,
+    XRead,
+)
+from approvals.models import AuditEntry
 from bot.collector import Collector
 from bot.publishers import timeline_factory
 from bot.worker import Worker
@@ -20,7 +29,7 @@ OWNED = "/2/users/{}/tweets"
 def collector(world: World, worker: str = "w1") -> Collector:
     return Collector(
         engine=world.engine,
-        timelines=timeline_factory(world.settings, world.engine, world.clock),
+        timelines=timeline_factory(world.settings, world.engine, world.clock, world.notifier),
         clock=world.clock,
         worker=worker,
     )
@@ -143,3 +152,91 @@ def test_the_workers_send_the_weekly_digest_once_through_the_notifier(world: Wor
     ]
     assert other.told == []
     assert "X spend: $0.00" in world.notifier.told[0][2]
+
+
+def test_a_first_read_goes_back_30_days_not_to_the_accounts_first_post(world: World) -> None:
+    user = world.users["DeptNews"]
+    now = world.clock.now()
+    old = world.fake.seed_post(user, "From last year.", created_at=now - timedelta(days=40))
+    recent = world.fake.seed_post(user, "From last week.", created_at=now - timedelta(days=7))
+    collector(world).run_once()
+    read = {s.x_post_id for s in snapshots(world)}
+    assert recent.id in read and old.id not in read  # posted outside pressgate, still counted
+
+
+def test_billed_reads_of_past_days_and_old_claims_are_forgotten(world: World) -> None:
+    publish(world, "Read, then forgotten.")
+    world.clock.advance(timedelta(hours=1))
+    collector(world).run_once()
+    with Session(world.engine) as session:
+        assert session.exec(select(XRead)).all()
+    world.clock.advance(timedelta(days=3))
+    collector(world).run_once()
+    with Session(world.engine) as session:
+        days = {r.day for r in session.exec(select(XRead)).all()}
+        claims = session.exec(select(AnalyticsClaim)).all()
+    assert days == {f"{world.clock.now():%Y-%m-%d}"}
+    assert all(c.claimed_at > world.clock.now() - timedelta(days=2) for c in claims)
+
+
+def test_a_rate_limit_ends_the_accounts_round_and_the_posts_wait_for_the_next(
+    world: World,
+) -> None:
+    publish(world, "Rate limited read.")
+    world.clock.advance(timedelta(hours=1))
+    help_user = world.users["DeptHelp"]
+    world.fake.fail_next("GET", OWNED.format(help_user.id), "429", times=1, reset_in=60)
+    before = len(world.fake.requests)
+    first = collector(world).run_once()
+    assert first.skipped["@DeptHelp"].startswith("rate limited by X until")
+    tried = [r for r in world.fake.requests[before:] if help_user.id in r.path]
+    assert len(tried) == 1  # nothing more was asked of X for that account this round
+    assert snapshots(world) == []
+    world.clock.advance(timedelta(hours=1))
+    collector(world).run_once()
+    assert len(snapshots(world)) == 1
+
+
+def test_reads_that_cross_the_warning_tell_no_one_and_the_next_author_hears_it(
+    world: World,
+) -> None:
+    reload_map(
+        world,
+        x_prices={"create_post": 0.0001},
+        budgets={"accounts": {"@DeptHelp": 0.0025}},
+    )
+    publish(world, "Cheap to publish here.")  # $0.0001: 4%
+    world.clock.advance(timedelta(hours=1))
+    collector(world).run_once()  # + $0.002 (the post and the profile): 84%
+    assert world.notifier.told == []  # a read is for no post: no author to warn
+    publish(world, "Another cheap one.")  # 88%: its author is the one told
+    assert [(who, topic) for who, topic, _ in world.notifier.told] == [
+        ("alice@example.org", "budget_warn")
+    ]
+    publish(world, "Now with a link https://example.org/x")  # over
+    over = {(who, topic) for who, topic, _ in world.notifier.told[1:]}
+    assert over == {("dana@example.org", "budget_over"), ("alice@example.org", "budget_over")}
+
+
+def test_two_workers_at_the_same_moment_read_an_account_once(world: World) -> None:
+    publish(world, "Claimed under contention.")
+    world.clock.advance(timedelta(hours=1))
+    start = threading.Barrier(2)
+
+    def round_of(worker: str) -> None:
+        start.wait()
+        collector(world, worker).run_once()
+
+    threads = [threading.Thread(target=round_of, args=(w,)) for w in ("w1", "w2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(snapshots(world)) == 1
+    with Session(world.engine) as session:
+        claims = session.exec(select(AnalyticsClaim)).all()
+        rounds = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "analytics.collect")
+        ).all()
+    assert len([c for c in claims if c.name.startswith("collect:")]) == 2  # one per account
+    assert sorted(r.subject for r in rounds) == ["account:@DeptHelp", "account:@DeptNews"]

@@ -6,6 +6,7 @@ not checked here: the domain services decide, as they do for the pages and the C
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -106,6 +107,11 @@ class Takedown(Strict):
 class Pause(Strict):
     account: Handle | None = Field(None, description="one account; null pauses all publishing")
     reason: Reason
+    until: LocalTime | None = Field(
+        None,
+        description="the pause lifts by itself then (in the account's zone; for all "
+        "publishing, Europe/London); none: until someone resumes it",
+    )
 
 
 class Resume(Strict):
@@ -135,8 +141,16 @@ class InboxOut(BaseModel):
 
 
 class Paused(BaseModel):
+    """Where publishing stands after a pause or a resume."""
+
     account: str | None
     paused: bool
+    until: datetime | None = Field(None, description="when a timed pause lifts (UTC)")
+    resume_requested: bool = Field(
+        False,
+        description="resuming all publishing takes two people: the first one's resume is "
+        "recorded as a request, and publishing stays paused until a second person resumes",
+    )
 
 
 class FieldError(BaseModel):

@@ -12,12 +12,15 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from approvals import outbox
 from approvals.clock import FrozenClock
 from bot.slack.sender import Sender
+from bot.worker import Worker
 from tests.bot.slack.conftest import BOB, SAM
 from tests.bot.slack.signoff_world import SignOff, signoff_world
 
 SECONDS = timedelta(seconds=1)
+LEASE = timedelta(seconds=60)  # what the sender takes (4 x the Slack timeout, at least 60 s)
 RETRY_AFTER = 50  # longer than the backoff would wait: only honouring it passes
 
 
@@ -125,3 +128,38 @@ def test_a_weak_secret_key_sends_the_review_page_not_a_signed_link(office: SignO
     sender.run_once()
     link = office.fake.in_channel(BOB)[0].url_of("pressgate_review")
     assert link == f"{settings.base_url}/posts/{post.id}/review"
+
+
+def test_the_worker_runs_the_sender_on_its_interval(office: SignOff) -> None:
+    settings = office.world.settings.model_copy(update={"notice_interval": 2.0})
+    worker = Worker(settings=settings, engine=office.world.engine, clock=office.clock)
+    org = office.world.org
+    org.submitted("Applications open on Monday.", account="@DeptNews")
+    org.session.commit()
+    worker.start()
+    try:
+        job = worker.scheduler.get_job("notices")
+        assert job is not None and job.trigger.interval == timedelta(seconds=2)
+        job.func()  # what the scheduler runs; no waiting on its clock
+    finally:
+        worker.stop()
+    assert len(office.channel()) == 1
+    assert {n.state for n in office.notices()} == {"sent"}
+
+
+def test_a_worker_that_dies_holding_a_claim_delays_the_notice_by_its_lease_only(
+    office: SignOff,
+) -> None:
+    office.slack.command(SAM, "pause @DeptHelp A wrong date")
+    (pause,) = office.notices()
+    assert pause.id is not None
+    with Session(office.world.engine) as session:  # w0 claims it, then dies before sending
+        assert outbox.claim(session, pause.id, worker="w0", now=office.clock.now(), lease=LEASE)
+        session.commit()
+    assert office.send() == 0, "held by w0's claim"
+    office.clock.advance(LEASE)
+    assert office.send() == 1
+    assert office.send() == 0
+    assert [m.text for m in office.channel("#press-duty")] == [
+        "Publishing paused on @DeptHelp by sam@example.org: A wrong date"
+    ]

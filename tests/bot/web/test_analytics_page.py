@@ -41,8 +41,8 @@ def test_the_export_has_every_figure_worked_out_by_hand(seeded: Cli) -> None:
     assert f["total", "all accounts", "engagement_rate_percent"] == "3.39"  # 156 / 4600
     assert f["day", "2026-11-02", "engagement_rate_percent"] == "3.75"
     assert f["day", "2026-11-04", "impressions"] == "600"
-    assert f["hour_weekday_utc", "Mon 09:00", "impressions"] == "4000"
-    assert f["hour_weekday_utc", "Wed 14:00", "engagement_rate_percent"] == "1.00"
+    assert f["hour_weekday_local", "Mon 09:00", "impressions"] == "4000"
+    assert f["hour_weekday_local", "Wed 14:00", "engagement_rate_percent"] == "1.00"
     assert f["campaign", "flu", "posts"] == "2"
     assert f["template", "reminder", "engagement_rate_percent"] == "3.67"  # 55 / 1500
     assert f["followers", "@DeptNews 2026-11-02", "followers"] == "110"
@@ -126,3 +126,18 @@ def test_the_dashboard_in_chromium_draws_its_charts(
     expect(page.locator("#table-heatmap td[data-cell='0-9']")).to_contain_text("4,000")
     dana.check("analytics")  # axe-core, and tests/artifacts/analytics.png
     dana.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("account=%21%21%21", 422),  # not a handle
+        ("account=%40Nobody", 404),
+        ("account=%40MinisterOwn", 403),  # personal: no analytics
+        ("from=2025-01-01&to=2026-11-30", 422),  # more than a year
+        ("campaign=" + "x" * 300, 422),  # longer than any tag
+    ],
+)
+def test_what_the_form_cannot_mean_is_a_4xx(seeded: Cli, web: Web, query: str, status: int) -> None:
+    page = web.sign_in("dana@example.org").client.get(f"/analytics?{query}")
+    assert page.status_code == status, page.text

@@ -2,13 +2,14 @@
 rights. A signed-in session and its CSRF token in `X-CSRF-Token`; refusals are problem
 documents and change nothing."""
 
+from pathlib import Path
 from typing import Any
 
 from httpx import Response
 
 from tests.bot.conftest import Cli, every_row
 from tests.bot.web.conftest import Web
-from tests.bot.web.post_world import audit_entries, drafted
+from tests.bot.web.post_world import apply_map, audit_entries, drafted
 
 PROBLEM = "application/problem+json"
 
@@ -134,3 +135,23 @@ def test_an_account_name_that_is_no_handle_is_not_found(web: Web) -> None:
     assert web.client.get("/calendar", params={"account": "News\x00"}).status_code == 404
     body = {"account": "@DeptNews", "parts": [{"text": "x"}]}
     assert api(web, "POST", "/posts", body | {"account": "@Dept\x00"}).status_code == 422
+
+
+def test_a_timed_pause_and_the_two_person_resume_of_all_publishing(
+    web: Web, cli: Cli, tmp_path: Path
+) -> None:
+    apply_map(
+        cli, tmp_path, 'roles = ["strategy_lead"]', 'roles = ["strategy_lead", "duty_officer"]'
+    )
+    web.sign_in("sam@example.org")
+    timed = {"account": "@DeptNews", "reason": "Minister's statement", "until": "2026-11-24 18:00"}
+    paused = api(web, "POST", "/pause", timed).json()
+    assert (paused["paused"], paused["until"]) == (True, "2026-11-24T18:00:00Z")
+    refused(web, "POST", "/pause", timed | {"until": "2026-11-24 11:00"}, 422, "in the past")
+
+    assert api(web, "POST", "/pause", {"reason": "Major incident"}).json()["paused"] is True
+    asked = api(web, "POST", "/resume", {}).json()
+    assert (asked["paused"], asked["resume_requested"]) == (True, True)
+    refused(web, "POST", "/resume", {}, 409, "two-person rule")
+    lifted = api(web.sign_in("dana@example.org"), "POST", "/resume", {}).json()
+    assert (lifted["paused"], lifted["resume_requested"]) == (False, False)

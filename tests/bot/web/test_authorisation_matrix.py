@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from approvals import controls, posts, review
+from approvals import consultation, controls, posts, review
 from approvals.db import make_engine, session_scope
 from approvals.map_store import get_person
 from approvals.models import Account, AuditHead, GlobalPause, Post
@@ -71,8 +71,16 @@ actions = ["approve"]
 accounts = ["@DeptHelp"]
 
 [roles.strategy_lead]
-actions = ["view_analytics", "manage", "approve"]
+actions = ["view_analytics", "approve"]
 accounts = ["@DeptNews"]
+
+[roles.policy_owner]
+actions = ["manage"]
+accounts = ["*"]
+
+[roles.union_rep]
+actions = []
+accounts = []
 
 [roles.duty_officer]
 actions = ["pause", "takedown", "view_analytics"]
@@ -92,7 +100,7 @@ roles = ["help_officer"]
 
 [[people]]
 email = "bob@example.org"
-roles = ["approver"]
+roles = ["approver", "union_rep"]
 
 [[people]]
 email = "hana@example.org"
@@ -100,7 +108,7 @@ roles = ["help_approver"]
 
 [[people]]
 email = "dana@example.org"
-roles = ["strategy_lead"]
+roles = ["strategy_lead", "policy_owner"]
 
 [[people]]
 email = "sam@example.org"
@@ -113,8 +121,11 @@ roles = ["operator"]
 [guidance]
 organisation = "the Department"
 contact = "the press office"
+union_role = "union_rep"
 """
-# Who each persona is, and the account they hold their rights on. Pat (the author of posts
+# Who each persona is, and the account they hold their rights on. The strategy lead
+# approves on @DeptNews and manages everything (the map, the guidance: organisation-wide);
+# Bob is also the union representative who signs the guidance off. Pat (the author of posts
 # on @DeptHelp) and Olga (who approves and pauses for the set-up) are not in the matrix.
 PERSONAS: dict[str, tuple[str | None, str]] = {
     "press officer": ("alice@example.org", NEWS),
@@ -127,6 +138,7 @@ PERSONAS: dict[str, tuple[str | None, str]] = {
 }
 AUTHOR = {NEWS: "alice@example.org", HELP: "pat@example.org"}
 OPERATOR = "olga@example.org"
+UNION_REP = "bob@example.org"
 IN_MAP = frozenset(p for p, (email, _) in PERSONAS.items() if email and "eve" not in email)
 EVERYONE = frozenset(PERSONAS)
 NOBODY: frozenset[str] = frozenset()
@@ -225,6 +237,72 @@ class World:
                     account_handle=account.handle,
                 )
 
+    def consultation(self, *, closed: bool = False, signed: bool = False) -> int:
+        """A fresh consultation on the guidance, open for comments for a minute (the one
+        before it is signed off and published first: one is open at a time)."""
+        with session_scope(self.engine) as session:
+            before = consultation.open_consultation(session)
+            earlier = None if before is None else (before.id, before.signed_off_by)
+        if earlier is not None:
+            self.cli.clock.advance(2 * MINUTE)
+            self._finish(*earlier)
+        now = self.cli.clock.now()
+        opened = self._write(
+            lambda s: (
+                consultation.open_draft(
+                    s,
+                    actor=get_person(s, OPERATOR),
+                    closes_at=now + MINUTE,
+                    anonymous=False,
+                    now=now,
+                ).id
+            )
+        )
+        if closed:
+            self.cli.clock.advance(2 * MINUTE)
+        if signed:
+            self._sign_off(opened)
+        assert isinstance(opened, int)
+        return opened
+
+    def _sign_off(self, consultation_id: int) -> None:
+        self._write(
+            lambda s: consultation.sign_off(
+                s,
+                actor=get_person(s, UNION_REP),
+                consultation_id=consultation_id,
+                now=self.cli.clock.now(),
+            )
+        )
+
+    def _finish(self, consultation_id: int, signed_off_by: str | None) -> None:
+        if signed_off_by is None:
+            self._sign_off(consultation_id)
+        self._write(
+            lambda s: consultation.publish_consulted(
+                s,
+                actor=get_person(s, OPERATOR),
+                consultation_id=consultation_id,
+                now=self.cli.clock.now(),
+            )
+        )
+
+    def comment(self, consultation_id: int) -> int:
+        """A comment by the press officer on the consultation, not answered yet."""
+        made = self._write(
+            lambda s: (
+                consultation.comment(
+                    s,
+                    actor=get_person(s, AUTHOR[NEWS]),
+                    consultation_id=consultation_id,
+                    body="Please say more about personal accounts.",
+                    now=self.cli.clock.now(),
+                ).id
+            )
+        )
+        assert isinstance(made, int)
+        return made
+
     def bulk_digest(self, csv: bytes) -> str:
         """The digest the import page gives a checked file (the save step names it)."""
         answer = self.web.post("/import", {"action": "check"}, files={"csv": ("m.csv", csv)})
@@ -239,8 +317,9 @@ Prepare = Callable[[World, str], Call]
 class Case:
     allowed: frozenset[str]  # who may, on the account they hold rights on
     prepare: Prepare
-    scoped: bool = True  # about an account: nobody may on the other one
+    scoped: bool = True  # about an account: nobody may on the other one...
     changes: bool = True  # an allowed call records something
+    everywhere: frozenset[str] = NOBODY  # ...but these, whose right covers every account
 
 
 def on_draft(make: Callable[[int, str], Call]) -> Prepare:
@@ -315,6 +394,39 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/guidance/read"): Case(
         IN_MAP, lambda w, a: Call("/guidance/read", form={}), scoped=False, changes=False
     ),
+    # The consultation on the guidance: staff comment, the union representative signs it
+    # off, the policy owner (a manager of every account) answers and publishes.
+    ("POST", "/guidance/consultation/comment"): Case(
+        IN_MAP,
+        lambda w, a: Call(
+            "/guidance/consultation/comment",
+            form={"consultation_id": w.consultation(), "body": "A comment."},
+        ),
+        scoped=False,
+    ),
+    ("POST", "/guidance/consultation/sign-off"): Case(
+        frozenset({"approver"}),
+        lambda w, a: Call(
+            "/guidance/consultation/sign-off", form={"consultation_id": w.consultation()}
+        ),
+        scoped=False,
+    ),
+    ("POST", "/guidance/consultation/answer"): Case(
+        frozenset({"strategy lead"}),
+        lambda w, a: Call(
+            "/guidance/consultation/answer",
+            form={"comment_id": w.comment(w.consultation()), "text": "An answer."},
+        ),
+        scoped=False,
+    ),
+    ("POST", "/guidance/consultation/publish"): Case(
+        frozenset({"strategy lead"}),
+        lambda w, a: Call(
+            "/guidance/consultation/publish",
+            form={"consultation_id": w.consultation(closed=True, signed=True)},
+        ),
+        scoped=False,
+    ),
     # Drafting.
     ("POST", "/posts/new"): Case(
         frozenset({"press officer"}),
@@ -350,10 +462,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/posts/{post_id:int}/withdraw"): Case(
         frozenset({"press officer", "strategy lead"}),
         on_draft(lambda p, h: Call(f"/posts/{p}/withdraw", form={"reason": "matrix"})),
+        everywhere=frozenset({"strategy lead"}),
     ),
     ("POST", "/api/v1/posts/{post_id}/withdraw"): Case(
         frozenset({"press officer", "strategy lead"}),
         on_draft(lambda p, h: Call(f"/api/v1/posts/{p}/withdraw", json={"reason": "matrix"})),
+        everywhere=frozenset({"strategy lead"}),
     ),
     # Deciding: the account's approvers, never the author.
     ("POST", "/posts/{post_id:int}/approve"): Case(
@@ -486,7 +600,8 @@ def test_only_the_allowed_cells_succeed_and_refused_ones_change_nothing(world: W
                 world.unpause_all()
                 world.web.sign_in(email)
                 call = case.prepare(world, account)
-                allowed = persona in case.allowed and (own or not case.scoped)
+                anywhere = not case.scoped or persona in case.everywhere
+                allowed = persona in case.allowed and (own or anywhere)
                 before = snapshot(world.engine)
                 answer = send(world.web, method, call)
                 after = snapshot(world.engine)
