@@ -95,6 +95,7 @@ def test_sigterm_mid_run_releases_claims_and_the_other_worker_finishes_them(
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=GRACE + 10)
         took = time.monotonic() - asked
+        print(f"\nSIGTERM to exit: {took:.2f} s with {_published(place)} of {POSTS} published")
         assert first.returncode == 0, place.worker_log()[-3000:]
         assert took < GRACE + 2, f"took {took:.1f} s to stop"
         assert _claims_of(place, first.pid) == [], "a claim outlived its worker"

@@ -5,7 +5,6 @@ Nothing is built or started: the files are parsed (PyYAML, configparser, text)."
 
 import configparser
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -207,15 +206,15 @@ def test_env_names_and_secret_references_agree_with_the_settings_class(
     assert sql == (DEPLOY / "postgres-app-role.sql").read_text()
 
 
-def test_the_configmap_map_is_the_example_map_and_loads(
+def test_the_configmap_map_loads_and_its_people_can_run_the_office(
     manifests: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     text = _one(manifests, "ConfigMap", "pressgate-map")["data"]["pressgate.toml"]
-    assert text == (DEPLOY / "pressgate.example.toml").read_text()
     path = tmp_path / "pressgate.toml"
     path.write_text(text)
-    assert load_config(path).accounts
-    tomllib.loads(text)
+    config = load_config(path)  # raises with the problems if the map does not hold
+    actions = {a for role in config.roles.values() for a in role.actions}
+    assert {"draft", "submit", "approve", "manage"} <= {str(a) for a in actions}
 
 
 # --- Dockerfile ----------------------------------------------------------------------------

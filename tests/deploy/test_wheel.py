@@ -161,8 +161,13 @@ def test_an_installed_wheel_drafts_approves_publishes_and_serves_readyz(
         )
         shown = json.loads(op("show", post_id, "--json"))
         assert shown["sandbox"] is True
+        url = f"http://127.0.0.1:{op.port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            metrics = answer.read().decode()
+        assert 'pressgate_posts{state="published"} 1.0' in metrics
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert "Traceback" not in output, output
+    assert server.returncode == 0, output  # SIGTERM: a clean stop
     assert op("audit", "verify").startswith("audit log intact")
