@@ -1,21 +1,16 @@
 """Installation and governance commands: init, db, map, audit."""
 
+from __future__ import annotations
+
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from approvals import audit
-from approvals.audit_anchor import read_anchors, verify_with_anchors
-from approvals.config import Action, PressgateConfig, load_config
 from approvals.errors import ConfigError, NotFound, PressgateError
-from approvals.map_store import apply_config, current_map, current_version, install_config
-from approvals.migrate import upgrade
-from approvals.permissions import PermissionMap
-from bot.audit_anchors import anchor_now, anchor_sinks
 from bot.cli.common import (
     App,
     AsOpt,
@@ -29,6 +24,12 @@ from bot.cli.common import (
     print_json,
 )
 from bot.private_files import make_private_dirs, private_writer
+
+if TYPE_CHECKING:
+    from approvals import audit
+    from approvals.config import PressgateConfig
+    from approvals.permissions import PermissionMap
+
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "pressgate.example.toml"
 
@@ -52,6 +53,8 @@ def register(app: typer.Typer) -> None:
 
 
 def load_or_exit(path: Path) -> PressgateConfig:
+    from approvals.config import load_config
+
     try:
         return load_config(path)
     except ConfigError as error:
@@ -63,6 +66,9 @@ def load_or_exit(path: Path) -> PressgateConfig:
 def migrate(app: App, revision: str = "head") -> None:
     """Bring the schema to `revision`; at the newest, also key an audit log written before
     the chain was keyed, so the re-keying happens now rather than at the next change."""
+    from approvals import audit
+    from approvals.migrate import upgrade
+
     upgrade(app.engine, revision)
     if revision != "head":
         return  # perhaps a schema without the key columns yet
@@ -98,6 +104,8 @@ def init(
     there, so a mistyped path never becomes a new, empty database.
     The very first map is loaded as `system`; replacing the map in force needs `--as`.
     """
+    from approvals.map_store import current_version, install_config
+
     app = app_of(ctx)
     path = config or app.settings.config
     if example and not path.exists():
@@ -163,6 +171,8 @@ def map_check(ctx: typer.Context, config: ConfigOpt = None, json_out: JsonOpt = 
 @map_app.command("apply")
 def map_apply(ctx: typer.Context, actor: AsOpt, config: ConfigOpt = None) -> None:
     """Make the config file the map in force; needs the `manage` right on every account."""
+    from approvals.map_store import apply_config
+
     app = app_of(ctx)
     path = config or app.settings.config
     loaded = load_or_exit(path)
@@ -181,6 +191,9 @@ def map_explain(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer "who can approve on @account?" and "what can alice do?"."""
+    from approvals.map_store import current_map
+    from approvals.permissions import PermissionMap
+
     app = app_of(ctx)
     if config is not None:
         pmap = PermissionMap.from_config(load_or_exit(config))
@@ -196,6 +209,8 @@ def map_explain(
 
 
 def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
+    from approvals.config import Action
+
     try:
         account = pmap.account(handle)
     except NotFound as error:
@@ -269,6 +284,8 @@ def audit_verify(
     ctx: typer.Context, anchor_file: AnchorFileOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Check the whole chain and its sealed head; exit status 1 and the first broken entry."""
+    from approvals.audit_anchor import read_anchors, verify_with_anchors
+
     app = app_of(ctx)
     lines = _anchor_lines(anchor_file) if anchor_file is not None else []
     with app.session(read_only=True) as session:
@@ -337,6 +354,8 @@ def audit_anchor(
 ) -> None:
     """Write the audit head (sequence, hash, time, key id) outside the database: one JSON line
     appended to the anchor file, and the log. `audit verify --anchor FILE` checks them."""
+    from bot.audit_anchors import anchor_now, anchor_sinks
+
     app = app_of(ctx)
     sinks = anchor_sinks(app.settings, out)
     try:
@@ -367,6 +386,8 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write the audit log as JSON lines, one entry per line, hashes included."""
+    from approvals import audit
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         if output is None:

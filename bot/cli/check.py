@@ -1,18 +1,13 @@
 """`pressgate check`: lint a post or thread against the content policy, before anyone sees it."""
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from approvals.config import PressgateConfig
-from approvals.db import session_scope
 from approvals.errors import Refused
-from approvals.map_store import current_map
-from approvals.policy import Report, check_config
-from approvals.post_templates import split_thread
-from approvals.posts import MAX_THREAD_CHARS, check_part_count
 from bot.cli.admin import ConfigOpt, load_or_exit
 from bot.cli.common import (
     App,
@@ -24,6 +19,10 @@ from bot.cli.common import (
     print_json,
     read_text_file,
 )
+
+if TYPE_CHECKING:
+    from approvals.config import PressgateConfig
+    from approvals.policy import Report
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +45,9 @@ def check(
 
     The policy is the map in force (or --config FILE). Nothing is stored.
     """
+    from approvals.policy import check_config
+    from approvals.threads import check_part_count, split_thread
+
     app = app_of(ctx)
     raw = _read(text, file)
     parts = split_thread(raw) if thread else [raw]
@@ -71,6 +73,8 @@ def check(
 
 
 def _read(text: str | None, file: Path | None) -> str:
+    from approvals.threads import MAX_THREAD_CHARS
+
     if (text is None) == (file is None):
         fail("give the text as an argument or with --file (one of them)")
     if file is None:
@@ -81,10 +85,17 @@ def _read(text: str | None, file: Path | None) -> str:
 
 def _policy_source(app: App, config: Path | None) -> PressgateConfig:
     """The map given on the command line, else the one in force, else the config file."""
+    from approvals.config import PressgateConfig
+
     if config is not None:
         return load_or_exit(config)
     # A check must never create files: no SQLite file means no map in force to read.
     if app.missing_sqlite_file() is None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from approvals.db import session_scope
+        from approvals.map_store import current_map
+
         try:
             with session_scope(app.engine, read_only=True) as session:
                 return current_map(session).config

@@ -1,20 +1,19 @@
 """Publishing commands: pause, resume, takedown, and connecting accounts to X."""
 
+from __future__ import annotations
+
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from approvals import controls, credentials
-from approvals.credentials import XTokens
 from approvals.errors import InvalidInput, Refused
-from approvals.map_store import get_account
-from approvals.publisher import XError
-from approvals.summary import post_view
 from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
-from bot.publishers import x_client
-from bot.takedowns import take_down
+
+if TYPE_CHECKING:
+    from approvals.credentials import XTokens
+
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
 AccountArg = Annotated[str | None, typer.Argument(help="@account; omit with --all.")]
@@ -42,6 +41,8 @@ def pause(
     reason: Annotated[str | None, typer.Option(help="Why; kept in the audit log.")] = None,
 ) -> None:
     """Stop publishing on one account or everywhere, at once, until resumed."""
+    from approvals import controls
+
     app = app_of(ctx)
     with app.session() as session:
         handle = _target(account, everything)
@@ -59,6 +60,8 @@ def resume(
     ctx: typer.Context, actor: AsOpt, account: AccountArg = None, everything: AllOpt = False
 ) -> None:
     """Let publishing start again; posts that fell due meanwhile go out in order."""
+    from approvals import controls
+
     app = app_of(ctx)
     with app.session() as session:
         handle = _target(account, everything)
@@ -76,6 +79,9 @@ def takedown(
     json_out: JsonOpt = False,
 ) -> None:
     """Delete a published post (every part of a thread) from X."""
+    from approvals.summary import post_view
+    from bot.takedowns import take_down
+
     app = app_of(ctx)
     with app.session() as session:
         post = take_down(
@@ -115,6 +121,11 @@ def connect(
 
     Tokens are never taken from the command line, where other users could see them.
     """
+    from approvals import credentials
+    from approvals.map_store import get_account
+    from approvals.publisher import XError
+    from bot.publishers import x_client
+
     app = app_of(ctx)
     settings = app.settings
     with app.session(read_only=True) as session:
@@ -147,6 +158,8 @@ def connect(
 
 
 def _read_tokens(kind: str, source: str | None) -> XTokens:
+    from approvals.credentials import XTokens
+
     if source == "-":
         try:
             raw = json.loads(sys.stdin.read())
