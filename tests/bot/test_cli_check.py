@@ -89,7 +89,7 @@ def test_with_no_text_and_no_file_the_check_reads_a_piped_standard_input(cli: Cl
 def test_a_real_pipe_into_pressgate_check_is_checked(tmp_path: Path) -> None:
     """As a shell runs it, `echo … | pressgate check`, outside any installation."""
     done = pressgate_process(
-        ["check", "--json"], {"HOME": str(tmp_path)}, input="Hello all\n", cwd=tmp_path
+        ["check", "--json"], {"HOME": str(tmp_path)}, input="Hello all", cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["parts"][0]["weighted_length"] == len("Hello all")
