@@ -17,12 +17,12 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from approvals.errors import InvalidInput
+
+if TYPE_CHECKING:  # settings load this module; the CLI must not pay for the ORM to start
+    from sqlmodel import Session
 
 ENGINE_OPTION = "pressgate_audit_keys"
 _DERIVE_INFO = b"pressgate audit chain v1"
@@ -42,6 +42,9 @@ class AuditKey:
     @classmethod
     def derive(cls, material: str) -> "AuditKey":
         """The chain key for a secret, separate from any other use of the same secret."""
+        from cryptography.hazmat.primitives import hashes  # only when a key is derived
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         secret = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_DERIVE_INFO).derive(
             material.encode()
         )
@@ -74,7 +77,7 @@ class AuditKeyring:
         return tuple(k.key_id for k in (self.current, *self.older))
 
 
-def keyring_of(session: Session) -> AuditKeyring:
+def keyring_of(session: "Session") -> AuditKeyring:
     """The keyring of the engine the session is bound to."""
     keys = session.connection().get_execution_options().get(ENGINE_OPTION)
     if not isinstance(keys, AuditKeyring):

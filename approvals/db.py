@@ -15,7 +15,6 @@ change appends to the log at the end of its transaction). A job that touches man
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from approvals.audit_keys import ENGINE_OPTION, AuditKeyring
+from approvals.db_files import sqlite_file as sqlite_file  # re-exported
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 # Ids are INTEGER columns: 64 bits on SQLite but 32 on PostgreSQL, so no row of either can
@@ -61,14 +61,6 @@ def make_engine(
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file a SQLite URL names; None for PostgreSQL and in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
 
 
 def _configure_sqlite(engine: Engine) -> None:

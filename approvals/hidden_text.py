@@ -33,8 +33,6 @@ Two kinds, treated differently:
 import unicodedata
 from dataclasses import dataclass
 
-import emoji
-
 from approvals.errors import InvalidInput
 
 LINE_ENDINGS = frozenset("\t\n")
@@ -119,6 +117,8 @@ def find_hidden(text: str) -> list[HiddenCharacter]:
 
 
 def _emoji_positions(text: str) -> set[int]:
+    import emoji  # loaded only for a text that holds a hidden character
+
     covered: set[int] = set()
     for found in emoji.emoji_list(text):
         covered.update(range(found["match_start"], found["match_end"]))

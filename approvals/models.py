@@ -14,6 +14,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+# Re-exported: the tables use them and callers import them from here.
+from approvals.states import Decision as Decision
+from approvals.states import PostState as PostState
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """SQLite keeps no zone, so every datetime is stored as naive UTC and read back aware."""
@@ -30,24 +34,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
-
-
-class PostState(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    QUEUED = "queued"
-    PUBLISHING = "publishing"
-    PUBLISHED = "published"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    FAILED = "failed"
-    TAKEN_DOWN = "taken_down"
-
-
-class Decision(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
 
 
 def _enum_column(enum: type[StrEnum]) -> Enum:

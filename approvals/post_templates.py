@@ -38,6 +38,7 @@ from approvals.map_store import current_map
 from approvals.models import Person, PostTemplate
 from approvals.template_budget import MAX_OUTPUT, RENDER_SECONDS, RenderTooSlow
 from approvals.template_sandbox import PostSandbox, render_bounded
+from approvals.threads import split_thread as split_thread  # re-exported
 
 Source = Literal["file", "database"]
 SUFFIX = ".j2"
@@ -256,17 +257,6 @@ def _line_of(exc: BaseException, spec: TemplateSpec) -> str:
             line = tb.tb_lineno
         tb = tb.tb_next
     return "" if line is None else f" (line {line + spec.first_line - 1})"
-
-
-def split_thread(raw: str) -> list[str]:
-    """A thread file holds its parts separated by lines of exactly '---'."""
-    parts: list[list[str]] = [[]]
-    for line in raw.splitlines():
-        if line.strip() == "---":
-            parts.append([])
-        else:
-            parts[-1].append(line)
-    return ["\n".join(lines).strip("\n") for lines in parts]
 
 
 def spec_of(row: PostTemplate) -> TemplateSpec:

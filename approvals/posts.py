@@ -21,14 +21,14 @@ from approvals.images import CheckedImage
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, MediaAsset, Person, Post, PostState, Revision, RevisionPart
 from approvals.reasons import check_reason
+
+# Re-exported: the thread limits live with the thread's shape (`approvals.threads`).
+from approvals.threads import MAX_PART_CHARS as MAX_PART_CHARS
+from approvals.threads import MAX_PARTS as MAX_PARTS
+from approvals.threads import MAX_THREAD_CHARS as MAX_THREAD_CHARS
+from approvals.threads import check_part_count as check_part_count
 from approvals.workflow import AFTER_EDIT, EDITABLE, WITHDRAWABLE, lock_post, move
 
-# The most parts a thread may have: drafting, `pressgate check --thread` and the web check
-# all hold to this one number.
-MAX_PARTS = 25
-# X Premium's long posts; far beyond the policy's 280, it only bounds the work a draft can ask.
-MAX_PART_CHARS = 25_000
-MAX_THREAD_CHARS = MAX_PARTS * (MAX_PART_CHARS + len("\n---\n"))  # a thread file, at most
 MAX_MEDIA_PER_PART = 4
 MAX_ALT_TEXT = 1000  # X's limit for an image description
 
@@ -75,13 +75,6 @@ def store_media(session: Session, *, image: CheckedImage, now: datetime) -> Medi
         session.add(asset)
         session.flush()
     return asset
-
-
-def check_part_count(count: int) -> None:
-    if count == 0:
-        raise InvalidInput("a post needs at least one part")
-    if count > MAX_PARTS:
-        raise InvalidInput(f"a thread may have at most {MAX_PARTS} parts (got {count})")
 
 
 def _check_parts(session: Session, parts: list[PartInput]) -> None:

@@ -28,10 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
-
-import emoji
 
 from approvals import _twitter_text_data as _data
 
@@ -140,10 +138,6 @@ def _trie_pattern(words: tuple[str, ...]) -> str:
 
 
 _TLD_END = r"(?=[^0-9a-zA-Z@+-]|$)"
-_TLD = (
-    f"(?:{_trie_pattern(_data.GTLDS)}{_TLD_END}|{_trie_pattern(_data.CCTLDS)}{_TLD_END}"
-    r"|xn--[\-0-9a-z]+)"
-)
 _NOT_DOMAIN = f"{_data.PUNCT_BASE}{_data.SPACES}{_data.INVALID_CHARS}{_data.DIRECTIONAL_MARKERS}"
 _DOMAIN_CHAR = rf"[^{_NOT_DOMAIN}_\-]"
 # A label starts and ends with a domain character; subdomains may also hold "_" inside.
@@ -158,14 +152,6 @@ _PATH = (
 )
 _QUERY = r"\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/]"
 
-_URL_RE = re.compile(
-    rf"(?P<protocol>https?://)?"
-    rf"(?P<domain>{_SUBDOMAIN}*{_DOMAIN_NAME}{_TLD})"
-    r"(?::[0-9]+)?"
-    rf"(?P<path>/{_PATH}*)?"
-    rf"(?:{_QUERY})?",
-    re.IGNORECASE,
-)
 # Where a link may begin: after anything but a letter, digit, @, $, # or invalid character.
 _URL_START_RE = re.compile(
     rf"(?:^|(?<=[^A-Za-z0-9{_data.AT_SIGNS}${_data.HASH_SIGNS}{_data.INVALID_CHARS}]))"
@@ -174,13 +160,45 @@ _URL_START_RE = re.compile(
 _SUBDOMAINS_RE = re.compile(f"{_SUBDOMAIN}*")
 _LABEL_RE = re.compile(f"[^{_NOT_DOMAIN}]*")
 _LABEL_TAIL_RE = re.compile(r"_(?=[^_.]*\.)-*")  # a label's last "_" and any "-" after it
-_NAME_AND_TLD_RE = re.compile(_DOMAIN_NAME + _TLD, re.IGNORECASE)
 _PROTOCOL_RE = re.compile("https?://", re.IGNORECASE)
 _ASCII_LABELS_RE = re.compile(rf"(?:[\-a-z0-9{_data.LATIN_ACCENTS}]+\.)*", re.IGNORECASE)
-_ASCII_DOMAIN_RE = re.compile(rf"(?:[\-a-z0-9{_data.LATIN_ACCENTS}]+\.)+{_TLD}", re.IGNORECASE)
 _TCO_RE = re.compile(rf"https?://t\.co/([a-z0-9]+)(?:{_QUERY})?", re.IGNORECASE)
 _NON_ASCII_RE = re.compile(r"[^\x20-\x7e]")
 _MAX_URL_LENGTH = 4096
+
+
+class _TldPatterns:
+    """The regexes that hold the 1,600 top-level domains, compiled on first use only: they
+    take longer to build than a whole `pressgate check` of a text without a link."""
+
+    @cached_property
+    def tld(self) -> str:
+        return (
+            f"(?:{_trie_pattern(_data.GTLDS)}{_TLD_END}|{_trie_pattern(_data.CCTLDS)}{_TLD_END}"
+            r"|xn--[\-0-9a-z]+)"
+        )
+
+    @cached_property
+    def url(self) -> re.Pattern[str]:
+        return re.compile(
+            rf"(?P<protocol>https?://)?"
+            rf"(?P<domain>{_SUBDOMAIN}*{_DOMAIN_NAME}{self.tld})"
+            r"(?::[0-9]+)?"
+            rf"(?P<path>/{_PATH}*)?"
+            rf"(?:{_QUERY})?",
+            re.IGNORECASE,
+        )
+
+    @cached_property
+    def name_and_tld(self) -> re.Pattern[str]:
+        return re.compile(_DOMAIN_NAME + self.tld, re.IGNORECASE)
+
+    @cached_property
+    def ascii_domain(self) -> re.Pattern[str]:
+        return re.compile(rf"(?:[\-a-z0-9{_data.LATIN_ACCENTS}]+\.)+{self.tld}", re.IGNORECASE)
+
+
+_TLD_RES = _TldPatterns()
 _MAX_TCO_SLUG_LENGTH = 40
 _MAX_DOMAIN_LABEL_LENGTH = 63
 
@@ -240,7 +258,7 @@ def _url_matches(text: str) -> Iterator[re.Match[str]]:
         # The regex tries its preceding-character group before "^", so a text opening with,
         # say, a CJK character gets its link from index 1 when there is one.
         tries = (1, 0) if start == 0 and _URL_START_RE.match(text, 1) else (start,)
-        if match := next((m for s in tries if (m := _URL_RE.match(text, s))), None):
+        if match := next((m for s in tries if (m := _TLD_RES.url.match(text, s))), None):
             yield match
             position = match.end() + 1  # the next link's preceding character comes first
             continue
@@ -248,7 +266,7 @@ def _url_matches(text: str) -> Iterator[re.Match[str]]:
         if run_end == start:  # a dead-end label: no start inside it reaches a "." either
             run_end = _match_end(_LABEL_RE, text, start)
         for tail in _LABEL_TAIL_RE.finditer(text, start, run_end):
-            if _NAME_AND_TLD_RE.match(text, tail.end()):
+            if _TLD_RES.name_and_tld.match(text, tail.end()):
                 run_end = tail.end()
                 break
         if protocol := _PROTOCOL_RE.search(text, start + 1, run_end + len("https://")):
@@ -257,10 +275,10 @@ def _url_matches(text: str) -> Iterator[re.Match[str]]:
 
 
 def _ascii_domains(domain: str) -> Iterator[tuple[int, int]]:
-    """``_ASCII_DOMAIN_RE.finditer(domain)`` spans, skipping starts that fail as a run did."""
+    """``ascii_domain.finditer(domain)`` spans, skipping starts that fail as a run did."""
     position = 0
     while position < len(domain):
-        if match := _ASCII_DOMAIN_RE.match(domain, position):
+        if match := _TLD_RES.ascii_domain.match(domain, position):
             yield match.span()
             position = match.end()
         else:
@@ -274,7 +292,7 @@ def _match_end(pattern: re.Pattern[str], text: str, start: int) -> int:
 
 def _is_valid_url(url: str, protocol: str, domain: str) -> bool:
     """twitter-text's idna.toAscii check: every label fits DNS's 63 octets once punycoded."""
-    if domain.startswith("xn--") and not _ASCII_DOMAIN_RE.search(domain):
+    if domain.startswith("xn--") and not _TLD_RES.ascii_domain.search(domain):
         return False
     for label in domain.split("."):
         if _NON_ASCII_RE.search(label):
@@ -374,6 +392,8 @@ def _char_weight(char: str, config: TextConfig) -> int:
 
 
 def _emoji_spans(text: str, config: TextConfig) -> Iterator[tuple[int, int]]:
+    import emoji  # its tables take longer to load than a check of plain ASCII text
+
     for found in emoji.emoji_list(text):
         start, end = found["match_start"], found["match_end"]
         # A lone light character (© or ®) is text unless U+FE0F follows, as in twemoji.

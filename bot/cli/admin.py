@@ -1,26 +1,18 @@
 """Installation and governance commands: init, db, map, audit."""
 
+from __future__ import annotations
+
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from approvals import audit
-from approvals.audit_anchor import read_anchors, verify_with_anchors
-from approvals.config import Action, PressgateConfig, load_config
 from approvals.errors import ConfigError, NotFound, PressgateError
 from approvals.files import shipped
-from approvals.map_store import apply_config, current_map, current_version, install_config
-from approvals.migrate import upgrade
-from approvals.models import Post
-from approvals.permissions import PermissionMap
-from approvals.stages import explain_stages
-from approvals.summary import post_view
-from bot.audit_anchors import anchor_now, anchor_sinks
 from bot.cli.common import (
     App,
     AsOpt,
@@ -34,6 +26,12 @@ from bot.cli.common import (
     print_json,
 )
 from bot.private_files import make_private_dirs, private_writer
+
+if TYPE_CHECKING:
+    from approvals import audit
+    from approvals.config import PressgateConfig
+    from approvals.permissions import PermissionMap
+
 
 EXAMPLE_CONFIG = shipped("deploy/pressgate.example.toml")
 
@@ -57,6 +55,8 @@ def register(app: typer.Typer) -> None:
 
 
 def load_or_exit(path: Path) -> PressgateConfig:
+    from approvals.config import load_config
+
     try:
         return load_config(path)
     except ConfigError as error:
@@ -68,6 +68,9 @@ def load_or_exit(path: Path) -> PressgateConfig:
 def migrate(app: App, revision: str = "head") -> None:
     """Bring the schema to `revision`; at the newest, also key an audit log written before
     the chain was keyed, so the re-keying happens now rather than at the next change."""
+    from approvals import audit
+    from approvals.migrate import upgrade
+
     upgrade(app.engine, revision)
     if revision != "head":
         return  # perhaps a schema without the key columns yet
@@ -103,6 +106,8 @@ def init(
     there, so a mistyped path never becomes a new, empty database.
     The very first map is loaded as `system`; replacing the map in force needs `--as`.
     """
+    from approvals.map_store import current_version, install_config
+
     app = app_of(ctx)
     path = config or app.settings.config
     if example and not path.exists():
@@ -168,6 +173,8 @@ def map_check(ctx: typer.Context, config: ConfigOpt = None, json_out: JsonOpt = 
 @map_app.command("apply")
 def map_apply(ctx: typer.Context, actor: AsOpt, config: ConfigOpt = None) -> None:
     """Make the config file the map in force; needs the `manage` right on every account."""
+    from approvals.map_store import apply_config
+
     app = app_of(ctx)
     path = config or app.settings.config
     loaded = load_or_exit(path)
@@ -186,6 +193,9 @@ def map_explain(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer "who can approve on @account?" and "what can alice do?"."""
+    from approvals.map_store import current_map
+    from approvals.permissions import PermissionMap
+
     app = app_of(ctx)
     if config is not None:
         pmap = PermissionMap.from_config(load_or_exit(config))
@@ -207,6 +217,9 @@ def map_explain(
 
 def _explain_post(app: App, post_id: str, json_out: bool) -> None:
     """The stages one post needs now (its findings and tags included) and who may sign."""
+    from approvals.models import Post
+    from approvals.summary import post_view
+
     if not post_id.isdigit():
         fail(f"post:{post_id}: a post id is a number, e.g. post:12")
     with app.session(read_only=True) as session:
@@ -234,6 +247,9 @@ def _explain_post(app: App, post_id: str, json_out: bool) -> None:
 
 
 def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
+    from approvals.config import Action
+    from approvals.stages import explain_stages
+
     try:
         account = pmap.account(handle)
     except NotFound as error:
@@ -313,6 +329,8 @@ def audit_verify(
     ctx: typer.Context, anchor_file: AnchorFileOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Check the whole chain and its sealed head; exit status 1 and the first broken entry."""
+    from approvals.audit_anchor import read_anchors, verify_with_anchors
+
     app = app_of(ctx)
     lines = _anchor_lines(anchor_file) if anchor_file is not None else []
     with app.session(read_only=True) as session:
@@ -381,6 +399,8 @@ def audit_anchor(
 ) -> None:
     """Write the audit head (sequence, hash, time, key id) outside the database: one JSON line
     appended to the anchor file, and the log. `audit verify --anchor FILE` checks them."""
+    from bot.audit_anchors import anchor_now, anchor_sinks
+
     app = app_of(ctx)
     sinks = anchor_sinks(app.settings, out)
     try:
@@ -411,6 +431,8 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write the audit log as JSON lines, one entry per line, hashes included."""
+    from approvals import audit
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         if output is None:

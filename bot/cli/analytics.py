@@ -11,14 +11,8 @@ from typing import Annotated
 
 import typer
 
-from approvals.analytics.dashboard import dashboard_asked, last_weeks, parse_day
-from approvals.analytics.digest import digest
-from approvals.analytics.export import to_csv
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, err_console, print_json
-from bot.collector import Collector
 from bot.private_files import private_writer
-from bot.publishers import timeline_factory
-from bot.worker import worker_name
 
 analytics_app = typer.Typer(
     help="Reach, governance and what X costs: export the figures, collect now, the digest.",
@@ -45,6 +39,9 @@ def export(
 ) -> None:
     """Write the dashboard's figures as CSV (section, group, metric, value); without
     --from/--to, the last 28 days."""
+    from approvals.analytics.dashboard import dashboard_asked
+    from approvals.analytics.export import to_csv
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         board = dashboard_asked(
@@ -74,6 +71,10 @@ def collect(
     json_out: JsonOpt = False,
 ) -> None:
     """Read every connected account's own timeline now, for the posts due (or all)."""
+    from bot.collector import Collector
+    from bot.publishers import timeline_factory
+    from bot.worker import worker_name
+
     app = app_of(ctx)
     collector = Collector(
         engine=app.engine,
@@ -94,6 +95,9 @@ def collect(
 @analytics_app.command("digest")
 def show_digest(ctx: typer.Context, actor: AsOpt, day: DayOpt = "") -> None:
     """Show the weekly digest `actor` would get (the week before the one of --day)."""
+    from approvals.analytics.dashboard import dashboard_asked, last_weeks, parse_day
+    from approvals.analytics.digest import digest
+
     app = app_of(ctx)
     today = parse_day("--day", day) if day else app.clock.now().date()
     start, end = last_weeks(today)

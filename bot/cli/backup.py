@@ -5,8 +5,6 @@ from typing import Annotated
 
 import typer
 
-from approvals.restores import after_restore
-from bot import backup as backups
 from bot.cli.common import app_of, console, error_line, fail
 
 FileArg = Annotated[Path, typer.Argument(help="The back-up file.", show_default=False)]
@@ -20,6 +18,8 @@ def register(app: typer.Typer) -> None:
 def backup(ctx: typer.Context, file: FileArg) -> None:
     """Write a consistent copy of the database to FILE while pressgate runs (SQLite's online
     backup API, or pg_dump for PostgreSQL)."""
+    from bot import backup as backups
+
     app = app_of(ctx)
     app.engine.dispose()  # a missing SQLite file is refused here, not created
     done = backups.backup(app.settings.database_url, file)
@@ -36,6 +36,9 @@ def restore(
 ) -> None:
     """Replace the database with the back-up FILE, then verify the audit log and record the
     restore in it. Stop every `pressgate run` first."""
+    from approvals.restores import after_restore
+    from bot import backup as backups
+
     if not replace:
         fail("restore replaces the whole database: stop pressgate everywhere, then add --replace")
     app = app_of(ctx)

@@ -6,22 +6,25 @@ on standard error, naming the file, the line and the column, and saves nothing (
 findings with --submit). Then every row is saved, or submitted, in one transaction.
 """
 
+from __future__ import annotations
+
 import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
 
-from approvals import bulk
-from approvals.bulk import ImportFile, ImportPlan
-from approvals.bulk_csv import MAX_FILE_BYTES
-from approvals.bulk_images import DirectoryImages, ImageSet, NoImages
-from approvals.bulk_rows import RowResult
-from approvals.models import Post
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, error_line, fail, print_json
+
+if TYPE_CHECKING:
+    from approvals import bulk
+    from approvals.bulk import ImportPlan
+    from approvals.bulk_rows import RowResult
+    from approvals.models import Post
+
 
 PROGRESS_ABOVE = 50  # rows; smaller files are checked before anyone would look
 
@@ -63,6 +66,10 @@ def import_(
     account's time zone, text (thread parts split by a line of '---'), image and alt_text
     (';'-separated), template and vars (name=value;name=value), campaign.
     """
+    from approvals import bulk
+    from approvals.bulk import ImportFile
+    from approvals.bulk_images import DirectoryImages, ImageSet, NoImages
+
     app = app_of(ctx)
     data = _read(file)
     name = str(file)
@@ -100,6 +107,8 @@ def import_(
 
 def _read(file: Path) -> bytes:
     """The file, never read past the largest a bulk file may be (the check says so)."""
+    from approvals.bulk_csv import MAX_FILE_BYTES
+
     try:
         with file.open("rb") as stream:
             return stream.read(MAX_FILE_BYTES + 1)

@@ -1,18 +1,14 @@
 """`pressgate check`: lint a post or thread against the content policy, before anyone sees it."""
 
+from __future__ import annotations
+
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from approvals.config import PressgateConfig
-from approvals.db import session_scope
 from approvals.errors import Refused
-from approvals.map_store import current_map
-from approvals.policy import Report, check_config
-from approvals.post_templates import split_thread
-from approvals.posts import MAX_THREAD_CHARS, check_part_count
 from bot.cli.admin import ConfigOpt, load_or_exit
 from bot.cli.common import (
     App,
@@ -25,6 +21,10 @@ from bot.cli.common import (
     read_text_file,
 )
 
+if TYPE_CHECKING:
+    from approvals.config import PressgateConfig
+    from approvals.policy import Report
+
 
 def register(app: typer.Typer) -> None:
     app.command("check")(check)
@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
 
 def check(
     ctx: typer.Context,
-    text: Annotated[str | None, typer.Argument(help="The post's text (or use --file).")] = None,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="The post's text (or use --file, or pipe it to standard input)."),
+    ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="Read the text from a file ('-': stdin).")
     ] = None,
@@ -46,6 +49,9 @@ def check(
 
     The policy is the map in force (or --config FILE). Nothing is stored.
     """
+    from approvals.policy import check_config
+    from approvals.threads import check_part_count, split_thread
+
     app = app_of(ctx)
     raw = _read(text, file)
     parts = split_thread(raw) if thread else [raw]
@@ -71,20 +77,34 @@ def check(
 
 
 def _read(text: str | None, file: Path | None) -> str:
-    if (text is None) == (file is None):
-        fail("give the text as an argument or with --file (one of them)")
-    if file is None:
-        assert text is not None
+    """The text from the argument, --file, or (given neither) standard input when it is a
+    pipe or a file, as linters read it: `pressgate check < post.txt`."""
+    from approvals.threads import MAX_THREAD_CHARS
+
+    if text is not None and file is not None:
+        fail("give the text as an argument or with --file, not both")
+    if text is not None:
         return text
+    if file is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            fail("no text to check: give it as an argument, with --file, or on standard input")
+        file = Path("-")
     return read_text_file(file, max_chars=MAX_THREAD_CHARS)
 
 
 def _policy_source(app: App, config: Path | None) -> PressgateConfig:
     """The map given on the command line, else the one in force, else the config file."""
+    from approvals.config import PressgateConfig
+
     if config is not None:
         return load_or_exit(config)
     # A check must never create files: no SQLite file means no map in force to read.
     if app.missing_sqlite_file() is None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from approvals.db import session_scope
+        from approvals.map_store import current_map
+
         try:
             with session_scope(app.engine, read_only=True) as session:
                 return current_map(session).config

@@ -8,6 +8,8 @@ Whatever goes wrong, `PressgateGroup` and `fail_on` below turn it into that one 
 command ever shows a traceback.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import os
@@ -17,15 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from alembic.util import CommandError
-from pydantic import BaseModel
 from rich.console import Console
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlmodel import Session
 from typer._click import Context
 from typer._click.exceptions import (
     BadParameter,
@@ -36,13 +33,19 @@ from typer._click.exceptions import (
 from typer.core import TyperGroup
 
 from approvals.clock import Clock, SystemClock
-from approvals.db import MAX_ID, make_engine, session_scope, sqlite_file
 from approvals.errors import InvalidInput, PressgateError
-from approvals.map_store import get_person
-from approvals.migrate import known_revisions
-from approvals.models import Person
 from bot.private_files import PRIVATE_UMASK, create_private_file
 from bot.settings import Settings
+
+# The database layer (SQLAlchemy, SQLModel, Alembic) is imported where it is used, never at
+# start: `pressgate --help` and `pressgate check` answer without it (tests/bot/
+# test_cli_imports.py holds every command module to that).
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session
+
+    from approvals.models import Person
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,6 +70,10 @@ class App:
     def engine(self) -> Engine:
         """The database; a SQLite file must already exist (only `init` and `demo` make one,
         so a mistyped path is an error, not a new empty database)."""
+        from sqlalchemy.exc import ArgumentError
+
+        from approvals.db import make_engine
+
         path = self.missing_sqlite_file()
         if path is not None:
             raise InvalidInput(
@@ -90,15 +97,23 @@ class App:
 
     def missing_sqlite_file(self) -> Path | None:
         """The SQLite file the database URL names, if it is not there."""
+        from approvals.db_files import sqlite_file
+
         try:
             path = sqlite_file(self.settings.database_url)
-        except ArgumentError:
-            raise InvalidInput(BAD_DATABASE_URL) from None
+        except Exception as error:
+            from sqlalchemy.exc import ArgumentError  # only SQLAlchemy parses an odd URL
+
+            if isinstance(error, ArgumentError):
+                raise InvalidInput(BAD_DATABASE_URL) from None
+            raise
         return path if path is not None and not path.exists() else None
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A unit of work; a domain error rolls it back and ends the command with its message."""
+        from approvals.db import session_scope
+
         try:
             with session_scope(self.engine, read_only=read_only, via="cli") as session:
                 yield session
@@ -106,6 +121,8 @@ class App:
             fail_on(error, self.settings)
 
     def person(self, session: Session, email: str) -> Person:
+        from approvals.map_store import get_person
+
         return get_person(session, email)
 
 
@@ -142,6 +159,8 @@ def app_of(ctx: typer.Context) -> App:
 
 
 def to_jsonable(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, list):
@@ -174,6 +193,8 @@ BAD_DATABASE_URL = (
 
 def _post_id(value: str) -> int:
     """A post id as the database can hold it; anything else is refused before a query."""
+    from approvals.db import MAX_ID
+
     try:
         number = int(value)
     except ValueError:
@@ -211,6 +232,11 @@ def fail_on(error: BaseException, settings: Settings | None = None) -> NoReturn:
 def explain(error: BaseException, settings: Settings | None) -> tuple[str, int] | None:
     """What an infrastructure error means for the person at the keyboard, and the exit
     status; None if it is not one we know."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from approvals.migrate import known_revisions
+
     if isinstance(error, DBAPIError):
         return _explain_database(error, settings)
     if isinstance(error, CommandError):  # Alembic: an unknown revision, a gap in the chain
@@ -234,6 +260,8 @@ def explain(error: BaseException, settings: Settings | None) -> tuple[str, int] 
 
 
 def _explain_database(error: DBAPIError, settings: Settings | None) -> tuple[str, int] | None:
+    from sqlalchemy.engine import make_url
+
     url = make_url(settings.database_url) if settings else None
     where = url.render_as_string(hide_password=True) if url else "the database"
     orig = error.orig

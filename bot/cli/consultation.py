@@ -9,10 +9,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import TypeAdapter
 
-from approvals import consultation
-from approvals.config import DEFAULT_TIMEZONE
-from approvals.consultation import ConsultationView
-from approvals.schedule import parse_local_time
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
 
 consult_app = typer.Typer(
@@ -40,6 +36,10 @@ def open_(
     json_out: JsonOpt = False,
 ) -> None:
     """Open the guidance the map renders now as a draft for staff comments."""
+    from approvals import consultation
+    from approvals.config import DEFAULT_TIMEZONE
+    from approvals.schedule import parse_local_time
+
     app = app_of(ctx)
     now = app.clock.now()
     closes = parse_local_time(until, zone=DEFAULT_TIMEZONE, now=now)
@@ -67,6 +67,8 @@ def comment(
     json_out: JsonOpt = False,
 ) -> None:
     """Comment on the draft while it is open."""
+    from approvals import consultation
+
     app = app_of(ctx)
     with app.session() as session:
         row = consultation.comment(
@@ -86,6 +88,8 @@ def comment(
 @consult_app.command("sign-off")
 def sign_off(ctx: typer.Context, consultation_id: IdArg, actor: AsOpt) -> None:
     """Sign the draft off for the trade unions (holders of the map's guidance.union_role)."""
+    from approvals import consultation
+
     app = app_of(ctx)
     with app.session() as session:
         consultation.sign_off(
@@ -105,6 +109,8 @@ def answer(
     text: TextOpt,
 ) -> None:
     """Answer a comment (the policy owner)."""
+    from approvals import consultation
+
     app = app_of(ctx)
     with app.session() as session:
         consultation.answer(
@@ -122,6 +128,8 @@ def publish(
     ctx: typer.Context, consultation_id: IdArg, actor: AsOpt, json_out: JsonOpt = False
 ) -> None:
     """Publish the consulted draft as the new guidance version; staff are asked to read it."""
+    from approvals import consultation
+
     app = app_of(ctx)
     with app.session() as session:
         version = consultation.publish_consulted(
@@ -152,6 +160,9 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """The draft and its comments, as you may see them (anonymous names stay hidden)."""
+    from approvals import consultation
+    from approvals.consultation import ConsultationView
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         view = consultation.consultation_view(

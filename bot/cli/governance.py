@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from approvals.summary import post_view
-from approvals.tags import set_tags
 from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
 
 TagArg = Annotated[list[str], typer.Argument(help="Tags, e.g. pre-election or a campaign name.")]
@@ -25,6 +23,9 @@ def tag(
     json_out: JsonOpt = False,
 ) -> None:
     """Tag a post before approval; a tag may add an approval stage (`map explain post:ID`)."""
+    from approvals.summary import post_view
+    from approvals.tags import set_tags
+
     app = app_of(ctx)
     with app.session() as session:
         post = set_tags(

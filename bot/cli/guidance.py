@@ -5,20 +5,23 @@ advice for a member of staff about their own account, not a gate, so a script th
 must not read "found something" as "failed".
 """
 
+from __future__ import annotations
+
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from approvals import guidance
-from approvals.findings import Finding
-from approvals.map_store import current_map
-from approvals.models import GuidanceVersion
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
 from bot.cli.consultation import consult_app
+
+if TYPE_CHECKING:
+    from approvals.findings import Finding
+    from approvals.models import GuidanceVersion
+
 
 guidance_app = typer.Typer(
     help="Personal-use guidance for staff: read it, check a personal post, record reading.",
@@ -50,6 +53,8 @@ def _say(text: str) -> None:
 @guidance_app.command("show")
 def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Show the current guidance, or the draft from the map if none is published yet."""
+    from approvals import guidance
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         view = guidance.current_guidance(session)
@@ -88,6 +93,9 @@ def check(
     Advisory only: the draft is not stored and nothing is posted. The exit status is 0
     whatever is found (2 only if no draft was given).
     """
+    from approvals import guidance
+    from approvals.map_store import current_map
+
     draft = _draft_from(text, file)
     app = app_of(ctx)
     with app.session(read_only=True) as session:
@@ -131,6 +139,8 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
 @guidance_app.command("publish")
 def publish(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None:
     """Publish the guidance as the map in force renders it; needs `manage` on every account."""
+    from approvals import guidance
+
     app = app_of(ctx)
     with app.session() as session:
         person = app.person(session, actor)
@@ -147,6 +157,8 @@ def publish(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None
 @guidance_app.command("read")
 def read(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None:
     """Record that you have read the current version of the guidance."""
+    from approvals import guidance
+
     app = app_of(ctx)
     with app.session() as session:
         person = app.person(session, actor)
@@ -166,6 +178,8 @@ def read(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None:
 @guidance_app.command("status")
 def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Who in the permission map has read the current version of the guidance."""
+    from approvals import guidance
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         version = guidance.current_version(session)

@@ -1,23 +1,17 @@
 """Post commands: draft, edit, schedule, submit, approve, reject, withdraw, show, queue."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from approvals import images, post_templates, review
-from approvals import posts as post_service
 from approvals.errors import InvalidInput
-from approvals.map_store import get_account
-from approvals.models import Post, PostState
-from approvals.post_templates import split_thread
-from approvals.posts import MediaRef, PartInput
-from approvals.schedule import parse_local_time
-from approvals.summary import ACTIVE_STATES, PostView, list_posts, post_view
+from approvals.states import PostState
 from bot.cli.common import (
     App,
     AsOpt,
@@ -32,6 +26,14 @@ from bot.cli.common import (
     read_text_file,
 )
 from bot.cli.templates import VarOpt, parse_vars
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from approvals import images
+    from approvals.posts import PartInput
+    from approvals.summary import PostView
+
 
 TextOpt = Annotated[
     list[str] | None,
@@ -74,6 +76,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
+    from approvals import posts as post_service
+    from approvals.post_templates import split_thread
+
     if texts and file:
         fail("give the text with --text or --file, not both")
     if file is not None:
@@ -86,6 +91,8 @@ def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
 def _read_images(paths: list[Path] | None, alts: list[str] | None) -> list[MediaInput]:
     """Each image read (never more than X could take) and decoded, before the write
     transaction opens: on SQLite that transaction holds the database's one write lock."""
+    from approvals import images
+
     paths, alts = paths or [], alts or []
     if len(alts) > len(paths):
         fail(f"{len(alts)} --alt given for {len(paths)} --image")
@@ -105,6 +112,8 @@ def _read_images(paths: list[Path] | None, alts: list[str] | None) -> list[Media
 def _render_template(app: App, name: str, values: dict[str, str]) -> list[str]:
     """The template is looked up in a read-only transaction, which never waits for or blocks
     a writer, and rendered outside any transaction."""
+    from approvals import post_templates
+
     with app.session(read_only=True) as session:
         spec = post_templates.find_template(session, name, app.settings.templates_dir)
     with domain_errors():
@@ -114,6 +123,9 @@ def _render_template(app: App, name: str, values: dict[str, str]) -> list[str]:
 def _build_parts(
     session: Session, texts: list[str], attached: list[MediaInput], now: datetime
 ) -> list[PartInput]:
+    from approvals import posts as post_service
+    from approvals.posts import MediaRef, PartInput
+
     refs = [
         MediaRef(post_service.store_media(session, image=m.image, now=now).sha256, m.alt_text)
         for m in attached
@@ -180,6 +192,11 @@ def draft(
     json_out: JsonOpt = False,
 ) -> None:
     """Draft a post or thread for a corporate account, typed or from a template."""
+    from approvals import posts as post_service
+    from approvals.map_store import get_account
+    from approvals.schedule import parse_local_time
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     if template is not None and (text or file):
         fail("give the text with --text, --file or --template, only one of them")
@@ -216,6 +233,9 @@ def edit(
     json_out: JsonOpt = False,
 ) -> None:
     """Replace a post's words with a new revision; earlier approvals no longer count."""
+    from approvals import posts as post_service
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     texts = _read_parts(text, file)
     attached = _read_images(image, alt)
@@ -239,6 +259,11 @@ def schedule(
     json_out: JsonOpt = False,
 ) -> None:
     """Set or clear when a post is published (approvals stand: the words are unchanged)."""
+    from approvals import posts as post_service
+    from approvals.models import Post
+    from approvals.schedule import parse_local_time
+    from approvals.summary import post_view
+
     if bool(at) == clear:
         fail("give either --at 'YYYY-MM-DD HH:MM' or --clear")
     app = app_of(ctx)
@@ -256,6 +281,9 @@ def schedule(
 
 def submit(ctx: typer.Context, post_id: PostArg, actor: AsOpt, json_out: JsonOpt = False) -> None:
     """Send a draft to its approvers."""
+    from approvals import posts as post_service
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     with app.session() as session:
         post = post_service.submit(
@@ -273,6 +301,11 @@ def approve(
     json_out: JsonOpt = False,
 ) -> None:
     """Approve the post's current revision (name it with --revision to be sure of the words)."""
+    from approvals import posts as post_service
+    from approvals import review
+    from approvals.models import Post
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     with app.session() as session:
         post = session.get(Post, post_id)
@@ -299,6 +332,11 @@ def reject(
     json_out: JsonOpt = False,
 ) -> None:
     """Reject the post; it stops until its author edits and resubmits it."""
+    from approvals import posts as post_service
+    from approvals import review
+    from approvals.models import Post
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     with app.session() as session:
         post = session.get(Post, post_id)
@@ -325,6 +363,9 @@ def withdraw(
     json_out: JsonOpt = False,
 ) -> None:
     """Withdraw a post for good (its history stays in the audit log)."""
+    from approvals import posts as post_service
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     with app.session() as session:
         post = post_service.withdraw(
@@ -340,6 +381,9 @@ def withdraw(
 
 def show(ctx: typer.Context, post_id: PostArg, json_out: JsonOpt = False) -> None:
     """Show one post: its current words, state, schedule and approvals."""
+    from approvals.models import Post
+    from approvals.summary import post_view
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         post = session.get(Post, post_id)
@@ -368,6 +412,9 @@ def queue(
 
     A page says when more posts follow (on standard error, so `--json` stays one document).
     """
+    from approvals.map_store import get_account
+    from approvals.summary import ACTIVE_STATES, list_posts
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         if account is not None:

@@ -1,23 +1,19 @@
 """Publishing commands: pause, resume, takedown, and connecting accounts to X."""
 
+from __future__ import annotations
+
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from approvals import controls, credentials
-from approvals.config import DEFAULT_TIMEZONE
-from approvals.credentials import XTokens
 from approvals.errors import InvalidInput, Refused
-from approvals.map_store import get_account
-from approvals.publisher import XError
-from approvals.schedule import parse_local_time
-from approvals.summary import post_view
 from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
-from bot.publishers import x_client
-from bot.takedowns import take_down
-from bot.x_spend import ledger
+
+if TYPE_CHECKING:
+    from approvals.credentials import XTokens
+
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
 AccountArg = Annotated[str | None, typer.Argument(help="@account; omit with --all.")]
@@ -52,6 +48,11 @@ def pause(
     ] = None,
 ) -> None:
     """Stop publishing on one account or everywhere, at once, until resumed (or --until)."""
+    from approvals import controls
+    from approvals.config import DEFAULT_TIMEZONE
+    from approvals.map_store import get_account
+    from approvals.schedule import parse_local_time
+
     app = app_of(ctx)
     now = app.clock.now()
     with app.session() as session:
@@ -74,6 +75,8 @@ def resume(
 ) -> None:
     """Let publishing start again; posts that fell due meanwhile go out in order. Everything
     needs two people with the pause right: the first asks, a second confirms."""
+    from approvals import controls
+
     app = app_of(ctx)
     with app.session() as session:
         handle = _target(account, everything)
@@ -91,6 +94,9 @@ def takedown(
     json_out: JsonOpt = False,
 ) -> None:
     """Delete a published post (every part of a thread) from X."""
+    from approvals.summary import post_view
+    from bot.takedowns import take_down
+
     app = app_of(ctx)
     with app.session() as session:
         post = take_down(
@@ -130,6 +136,12 @@ def connect(
 
     Tokens are never taken from the command line, where other users could see them.
     """
+    from approvals import credentials
+    from approvals.map_store import get_account
+    from approvals.publisher import XError
+    from bot.publishers import x_client
+    from bot.x_spend import ledger
+
     app = app_of(ctx)
     settings = app.settings
     with app.session(read_only=True) as session:
@@ -163,6 +175,8 @@ def connect(
 
 
 def _read_tokens(kind: str, source: str | None) -> XTokens:
+    from approvals.credentials import XTokens
+
     if source == "-":
         try:
             raw = json.loads(sys.stdin.read())

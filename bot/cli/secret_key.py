@@ -2,7 +2,6 @@
 
 import typer
 
-from approvals.credentials import rotate_secret_key
 from approvals.errors import InvalidInput
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, print_json
 
@@ -21,6 +20,8 @@ def rotate(
 ) -> None:
     """Re-encrypt the stored X tokens under PRESSGATE_SECRET_KEY (the new key), opening them
     with PRESSGATE_PREVIOUS_SECRET_KEYS (a JSON list of the old ones), in one transaction."""
+    from approvals.credentials import rotate_secret_key
+
     app = app_of(ctx)
     settings = app.settings
     settings.require_real_secret()

@@ -1,5 +1,7 @@
 """`pressgate run` and `pressgate demo`: the web app and the publishing scheduler."""
 
+from __future__ import annotations
+
 import signal
 import threading
 from pathlib import Path
@@ -7,13 +9,10 @@ from typing import Annotated
 
 import typer
 
-from approvals.map_store import install_config
-from bot import demo as demo_data
 from bot.cli.admin import load_or_exit, migrate, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
 from bot.logs import configure_logging, secrets_of
 from bot.shutdown import stop_within
-from bot.worker import Worker
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
@@ -27,6 +26,8 @@ def register(app: typer.Typer) -> None:
 def _prepare(app: App, config: Path) -> None:
     """Migrate, and load the operator's config file as the first map; a file that differs
     from the map in force refuses to start (it is applied with `map apply --as`)."""
+    from approvals.map_store import install_config
+
     loaded = load_or_exit(config)
     migrate(app)
     with app.session() as session:
@@ -39,6 +40,8 @@ def _prepare(app: App, config: Path) -> None:
 
 def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> None:
     """The web app, with the scheduler running beside it in the same process if `worker`."""
+    from bot.worker import Worker
+
     settings = app.settings
     configure_logging(settings.log_level, settings.log_format, secrets=secrets_of(settings))
     host, port = host or settings.host, port or settings.port
@@ -75,6 +78,8 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
 
 def _work(app: App) -> None:
     """The scheduler alone, until SIGTERM or Ctrl-C."""
+    from bot.worker import Worker
+
     settings = app.settings
     configure_logging(settings.log_level, settings.log_format, secrets=secrets_of(settings))
     stop = threading.Event()
@@ -122,6 +127,8 @@ def demo(
     seed_only: Annotated[bool, typer.Option(help="Prepare the demo data, do not serve.")] = False,
 ) -> None:
     """Try pressgate: SQLite, the example config and demo posts; nothing reaches X."""
+    from bot import demo as demo_data
+
     root = app_of(ctx)
     config = data_dir / "pressgate.toml"
     if not config.exists():

@@ -4,14 +4,18 @@ Templates live as files under the templates directory (PRESSGATE_TEMPLATES_DIR) 
 database; `add` stores one in the database, where it overrides a file of the same name.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from approvals import post_templates
-from approvals.post_templates import TemplateSpec
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json, read_text_file
+
+if TYPE_CHECKING:
+    from approvals.post_templates import TemplateSpec
+
 
 templates_app = typer.Typer(help="Reusable post templates.", no_args_is_help=True)
 
@@ -56,6 +60,8 @@ def _as_json(spec: TemplateSpec, *, body: bool) -> dict[str, Any]:
 @templates_app.command("list")
 def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Every template, with the variables it needs; a database one hides a file one."""
+    from approvals import post_templates
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         specs = post_templates.list_templates(session, app.settings.templates_dir)
@@ -76,6 +82,8 @@ def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 @templates_app.command("show")
 def show(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
     """Print a template in its file form (edit it and `templates add` it back)."""
+    from approvals import post_templates
+
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         spec = post_templates.find_template(session, name, app.settings.templates_dir)
@@ -96,6 +104,8 @@ def add(
     json_out: JsonOpt = False,
 ) -> None:
     """Store a template in the database (needs `manage` on every account; audited)."""
+    from approvals import post_templates
+
     app = app_of(ctx)
     # The body's limit, and room for the header.
     text = read_text_file(file, max_chars=post_templates.MAX_BODY + 4096, what="a template")
@@ -117,6 +127,8 @@ def render(
     ctx: typer.Context, name: NameArg, var: VarOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Preview a template with values; nothing is stored."""
+    from approvals import post_templates
+
     app = app_of(ctx)
     values = parse_vars(var)
     with app.session(read_only=True) as session:
@@ -134,6 +146,8 @@ def render(
 @templates_app.command("delete")
 def delete(ctx: typer.Context, name: NameArg, actor: AsOpt) -> None:
     """Remove a database template (needs `manage`; audited). Files are removed on disk."""
+    from approvals import post_templates
+
     app = app_of(ctx)
     with app.session() as session:
         post_templates.delete_template(

@@ -268,7 +268,7 @@ _TOKENS = [
     *("あ", "故", "。", "みんな", "é", "\u202a", "\u200e", "\ufeff", "\n", "x_", "_-", "a_b"),
 ]
 _REFERENCE_URL_RE = re.compile(  # twitter-text's regex as is, searched the plain way
-    rf"(?:[^A-Za-z0-9@\uff20$#\uff03\ufffe\ufeff\uffff]|^)(?P<url>{twitter_text._URL_RE.pattern})",
+    rf"(?:[^A-Za-z0-9@\uff20$#\uff03\ufffe\ufeff\uffff]|^)(?P<url>{twitter_text._TLD_RES.url.pattern})",
     re.IGNORECASE,
 )
 

@@ -229,12 +229,13 @@ def test_usage_errors_are_one_line_too(cli: Cli) -> None:
 def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_debug_log(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A bug cannot be produced on demand, so one is planted in the listing the queue uses."""
+    """A bug cannot be produced on demand, so one is planted in the listing the queue uses
+    (where `queue` finds it when it runs: the command imports it then)."""
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError("token=abc123")
 
-    monkeypatch.setattr("bot.cli.posts.list_posts", broken)
+    monkeypatch.setattr("approvals.summary.list_posts", broken)
     caplog.set_level(logging.DEBUG, logger="pressgate.cli")
     result = cli("queue")
     line = assert_one_line_error(result, 3, "unexpected KeyError", "PRESSGATE_LOG_LEVEL=DEBUG")
