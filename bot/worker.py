@@ -223,14 +223,16 @@ class Worker:
     def send_notices(self) -> None:
         """The outbox's due notices to Slack (bot/slack/sender.py)."""
         try:
-            self.sender.run_once()
+            with self.in_flight:  # a stop waits for the notices in hand, up to its grace
+                self.sender.run_once()
         except Exception:  # the database may be briefly away; the next pass tries again
             log.exception("sending Slack notices failed")
 
     def collect(self) -> None:
         """A collector round (one worker per account and hour; see bot.collector)."""
         try:
-            done = self.collector.run_once()
+            with self.in_flight:
+                done = self.collector.run_once()
         except Exception:
             log.exception("collector round failed")
             return
