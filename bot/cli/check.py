@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,7 +32,10 @@ def register(app: typer.Typer) -> None:
 
 def check(
     ctx: typer.Context,
-    text: Annotated[str | None, typer.Argument(help="The post's text (or use --file).")] = None,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="The post's text (or use --file, or pipe it to standard input)."),
+    ] = None,
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="Read the text from a file ('-': stdin).")
     ] = None,
@@ -73,13 +77,18 @@ def check(
 
 
 def _read(text: str | None, file: Path | None) -> str:
+    """The text from the argument, --file, or (given neither) standard input when it is a
+    pipe or a file, as linters read it: `pressgate check < post.txt`."""
     from approvals.threads import MAX_THREAD_CHARS
 
-    if (text is None) == (file is None):
-        fail("give the text as an argument or with --file (one of them)")
-    if file is None:
-        assert text is not None
+    if text is not None and file is not None:
+        fail("give the text as an argument or with --file, not both")
+    if text is not None:
         return text
+    if file is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            fail("no text to check: give it as an argument, with --file, or on standard input")
+        file = Path("-")
     return read_text_file(file, max_chars=MAX_THREAD_CHARS)
 
 

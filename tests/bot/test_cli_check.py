@@ -2,9 +2,10 @@
 exit status 1 only when a finding blocks."""
 
 import json
+import os
 from pathlib import Path
 
-from tests.bot.conftest import Cli
+from tests.bot.conftest import Cli, pressgate_process
 
 
 def test_a_clean_post_passes_with_its_weighted_length(cli: Cli) -> None:
@@ -45,7 +46,7 @@ def test_the_map_in_force_decides_which_links_are_allowed(cli: Cli) -> None:
 def test_text_and_file_together_are_bad_input(cli: Cli) -> None:
     result = cli("check", "hello", "--file", "-")
     assert result.exit_code == 2
-    assert "one of them" in result.stderr
+    assert "not both" in result.stderr
 
 
 def test_check_stores_nothing(cli: Cli) -> None:
@@ -77,3 +78,32 @@ def test_an_emoji_family_is_no_finding(cli: Cli) -> None:
     result = cli("check", "Family day 👨\u200d👩\u200d👧 at the office")
     assert result.exit_code == 0
     assert "no findings" in result.stdout
+
+
+def test_with_no_text_and_no_file_the_check_reads_a_piped_standard_input(cli: Cli) -> None:
+    result = cli("check", input="Results guaranteed today\n")
+    assert result.exit_code == 1
+    assert "block terms.blocked" in result.stdout
+
+
+def test_a_real_pipe_into_pressgate_check_is_checked(tmp_path: Path) -> None:
+    """As a shell runs it, `echo … | pressgate check`, outside any installation."""
+    done = pressgate_process(
+        ["check", "--json"], {"HOME": str(tmp_path)}, input="Hello all", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["parts"][0]["weighted_length"] == len("Hello all")
+
+
+def test_with_no_text_at_a_terminal_the_check_says_what_to_give_and_exits_2(tmp_path: Path) -> None:
+    """At a terminal nothing is piped: waiting for typing would look like a hang."""
+    main, terminal = os.openpty()
+    try:
+        done = pressgate_process(["check"], {"HOME": str(tmp_path)}, stdin=terminal, cwd=tmp_path)
+    finally:
+        os.close(terminal)
+        os.close(main)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: no text to check: give it as an argument, with --file, or on standard input"
+    ]
