@@ -15,6 +15,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help, as other command-line tools print it: rich's boxed help loads a Markdown
+    # renderer that takes longer than the rest of `pressgate --help` together.
+    rich_markup_mode=None,
 )
 
 

@@ -18,6 +18,7 @@ from approvals.bulk import ImportFile, ImportPlan
 from approvals.bulk_images import ImageSet, NoImages, UploadedImages
 from approvals.clock import FrozenClock
 from approvals.db import make_engine, session_scope
+from tests.benchmarks import table
 from tests.bulk_files import REMINDER, csv_bytes, png, row
 from tests.conftest import NOW
 from tests.factories import REPO, Org, load_org
@@ -83,6 +84,10 @@ def bench_checking_350_rows(tmp_path: Path) -> None:
                 f"\n{ROWS} rows, {label} ({len(data):,} bytes): checked in {full * 1e3:.0f} ms, "
                 f"floor (stdlib csv) {least * 1e3:.2f} ms, ratio {full / least:.0f}x"
             )
+            table.add(
+                "bulk", f"check {ROWS} rows, {label}", full * 1e3, least * 1e3, "ms",
+                "the stdlib csv reader on the same file",
+            )  # fmt: skip
     engine.dispose()
 
 
@@ -102,4 +107,8 @@ def bench_submitting_350_rows_in_one_transaction(tmp_path: Path) -> None:
     held = time.perf_counter() - start
     assert len(saved) == ROWS
     print(f"\n{ROWS} rows submitted in one transaction (SQLite): {held:.2f} s")
+    table.add(
+        "bulk", f"submit {ROWS} rows in one transaction (SQLite)", held, None, "s",
+        "none: a write-lock time, read alone",
+    )  # fmt: skip
     engine.dispose()

@@ -1,15 +1,39 @@
-"""How long the full policy takes on a post and a thread, beside a floor measured in the same
-run: one compiled regular-expression pass over the same text. `make bench` runs this; it
-prints figures and does not fail on speed (machines differ), only on a broken check."""
+"""How long the full policy takes on a post and a thread, beside two floors measured in the
+same run: one compiled regular-expression pass over the same text, and X's own twitter-text
+(the npm package, run by node) weighing the same texts. `make bench` runs this; it prints
+figures and does not fail on speed (machines differ), only on a broken check."""
 
+import json
 import re
+import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from approvals import twitter_text
 from approvals.config import PolicyConfig, UtmConfig
 from approvals.policy import PartToCheck, check
+from tests.benchmarks import table
+
+TWITTER_TEXT = "twitter-text@3.1.0"  # the version approvals.twitter_text follows
+NODE_CACHE = Path(__file__).resolve().parents[1] / "artifacts" / "node"
+# The same sampling as `_median_seconds`, in node: median of 25 rounds of 40 parseTweet calls.
+NODE_BENCH = """
+const tt = require("twitter-text");
+const texts = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const run = () => texts.map((t) => tt.parseTweet(t));
+const lengths = run().map((r) => r.weightedLength);
+const samples = [];
+for (let i = 0; i < 25; i++) {
+  const start = process.hrtime.bigint();
+  for (let j = 0; j < 40; j++) run();
+  samples.push(Number(process.hrtime.bigint() - start) / 1e9 / 40);
+}
+samples.sort((a, b) => a - b);
+console.log(JSON.stringify({ seconds: samples[12], lengths }));
+"""
 
 POLICY = PolicyConfig(
     blocked_terms=["guaranteed", "cast iron", "no questions asked", "leaked"],
@@ -43,6 +67,36 @@ def _floor(texts: list[str]) -> Callable[[], object]:
     return lambda: [list(FLOOR.finditer(t)) for t in texts]
 
 
+def _twitter_text_by_node(texts: list[str]) -> tuple[float | None, str]:
+    """Seconds per round of X's own parseTweet over `texts`, or None and why not."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return None, "node is not installed"
+    if not (NODE_CACHE / "node_modules" / "twitter-text").is_dir():
+        NODE_CACHE.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(NODE_CACHE), "--no-audit", "--no-fund", TWITTER_TEXT],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            return None, f"npm could not install {TWITTER_TEXT}: {done.stderr.strip()[-200:]}"
+    done = subprocess.run(
+        [node, "-e", NODE_BENCH],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NODE_CACHE,
+        env={"NODE_PATH": str(NODE_CACHE / "node_modules"), "PATH": "/usr/bin:/bin"},
+    )
+    answer = json.loads(done.stdout)
+    ours = [twitter_text.weighted_length(t) for t in texts]
+    assert answer["lengths"] == ours, "X's count and ours differ on the bench texts"
+    return float(answer["seconds"]), ""
+
+
 def _report(label: str, texts: list[str]) -> None:
     parts = [PartToCheck(t) for t in texts]
     result = check(parts, policy=POLICY, personal_handles=HANDLES)
@@ -60,6 +114,25 @@ def _report(label: str, texts: list[str]) -> None:
         f"\n{label}: {chars} chars, policy check median {full * 1e6:.0f} µs, "
         f"floor (one regex pass) {floor * 1e6:.1f} µs, ratio {full / floor:.0f}x"
     )
+    table.add("policy", f"{label}: full check", full * 1e6, floor * 1e6, "µs", "one regex pass")
+    x_own, why_not = _twitter_text_by_node(texts)
+    if x_own is None:
+        print(f"{label}: no twitter-text floor: {why_not}")
+    table.add(
+        "policy", f"{label}: full check", full * 1e6, None if x_own is None else x_own * 1e6,
+        "µs", "X's twitter-text parseTweet (node)", why_not,
+    )  # fmt: skip
+
+    def length_only() -> object:
+        twitter_text._extract_urls.cache_clear()
+        return [twitter_text.parse(t) for t in texts]
+
+    ours = _median_seconds(length_only)
+    table.add(
+        "policy", f"{label}: weighted length only", ours * 1e6,
+        None if x_own is None else x_own * 1e6, "µs", "X's twitter-text parseTweet (node)",
+        why_not,
+    )  # fmt: skip
 
 
 def bench_a_280_character_post() -> None:

@@ -331,14 +331,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--state-file", type=Path)
     parser.add_argument("--user", action="append", default=[], help="username to create")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per POST /2/tweets")
+    parser.add_argument(
+        "--no-duplicate-check", action="store_true", help="take the same words twice (benches)"
+    )
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with FakeX(port=args.port) as fake:
+        fake.latency = args.latency
+        fake.duplicate_check = not args.no_duplicate_check
         users = [asdict(fake.add_user(name)) for name in args.user]
         print(fake.base_url, flush=True)
-        print(json.dumps({"consumer_key": fake.consumer_key, "users": users}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "consumer_key": fake.consumer_key,
+                    "consumer_secret": fake.consumer_secret,
+                    "users": users,
+                }
+            ),
+            flush=True,
+        )
         while not stop.wait(0.1):
             pass
     if args.state_file:
