@@ -21,7 +21,7 @@ from approvals.db import make_engine, session_scope
 from tests.benchmarks import table
 from tests.bulk_files import REMINDER, csv_bytes, png, row
 from tests.conftest import NOW
-from tests.factories import REPO, Org, load_org
+from tests.factories import AUDIT_KEYS, REPO, Org, load_org
 
 ROWS = 350
 TEXT = (
@@ -66,7 +66,7 @@ def _check(org: Org, data: bytes, images: ImageSet) -> ImportPlan:
 
 
 def bench_checking_350_rows(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/bench.db")
+    engine = make_engine(f"sqlite:///{tmp_path}/bench.db", audit_keys=AUDIT_KEYS)
     SQLModel.metadata.create_all(engine)
     with Session(engine, expire_on_commit=False) as session:
         org = load_org(session, FrozenClock(NOW))
@@ -93,7 +93,7 @@ def bench_checking_350_rows(tmp_path: Path) -> None:
 
 def bench_submitting_350_rows_in_one_transaction(tmp_path: Path) -> None:
     """The write lock's time on SQLite: every row through create_draft and submit."""
-    engine = make_engine(f"sqlite:///{tmp_path}/bench.db")
+    engine = make_engine(f"sqlite:///{tmp_path}/bench.db", audit_keys=AUDIT_KEYS)
     SQLModel.metadata.create_all(engine)
     clock = FrozenClock(NOW)
     with Session(engine, expire_on_commit=False) as session:
