@@ -70,7 +70,8 @@ def record(
     at: datetime,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction, so it commits with the change it records.
+    """Append one entry in the caller's transaction, so it commits with the change it records,
+    and with the Slack notices the change causes (`approvals.notices`).
 
     A head row that does not hold refuses the append (and so the change it records):
     appending to a head wound back by someone else would seal over the entries it hides.
@@ -84,7 +85,7 @@ def record(
     at = at.astimezone(UTC)  # the hash must match what is read back from the database
     if head.key_id is None and head.seq > 0:
         _rekey(session, head, keys.current, at)
-    return _append(
+    entry = _append(
         session,
         head,
         keys.current,
@@ -94,6 +95,11 @@ def record(
         at=at,
         details=canonical_json(details or {}),
     )
+    # The one hook of the outbox: what this change tells people in Slack is written with it.
+    from approvals import notices  # here: notices reads posts, which record through us
+
+    notices.plan(session, actor=actor, action=action, subject=subject, at=at, details=details or {})
+    return entry
 
 
 def rekey(session: Session, *, at: datetime) -> AuditEntry | None:

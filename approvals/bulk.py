@@ -17,9 +17,9 @@ Two steps, so that a person sees every row checked before anything is saved:
 Blocking policy findings refuse the import only when submitting: drafts may hold them (the
 submit gate stops them later), so for drafts they are shown as findings.
 
-The schema has no column for a campaign tag yet; it is kept in each draft's audit entry
-(`post.draft`, details `campaign`), and the import itself is one `post.import` entry naming
-the file's hash and the post of every line.
+Each draft keeps its row's campaign tag and template name (analytics groups posts by them),
+and the import itself is one `post.import` entry naming the file's hash and the post of
+every line.
 """
 
 import hashlib
@@ -139,6 +139,7 @@ def save(
                 now=now,
                 scheduled_at=row.scheduled_at,
                 campaign=row.campaign,
+                template=row.template,
             )
             assert post.id is not None
             if submit:

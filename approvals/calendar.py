@@ -252,6 +252,7 @@ def _account_week(
                 pause.reason,
                 week,
                 account.timezone,
+                pause.ends_at,
             )
         )
     if account.paused:
@@ -264,6 +265,7 @@ def _account_week(
                 account.pause_reason,
                 week,
                 account.timezone,
+                account.pause_ends_at,
             )
         )
     for window in blackouts:
@@ -294,12 +296,18 @@ def _pause_hold(
     reason: str | None,
     week: IsoWeek,
     zone: str,
+    until: datetime | None = None,
 ) -> Hold:
-    """A pause lasts until someone resumes: it covers every day from the one it began."""
+    """A pause lasts until someone resumes, or until its set end: it covers every day from
+    the one it began to the one it ends."""
     started = since.astimezone(ZoneInfo(zone)).date() if since is not None else None
-    days = frozenset(d for d in week.days if started is None or d >= started)
+    ends = until.astimezone(ZoneInfo(zone)).date() if until is not None else None
+    days = frozenset(
+        d for d in week.days if (started is None or d >= started) and (ends is None or d <= ends)
+    )
     when = f" since {_shown(since, ZoneInfo(zone))}" if since else ""
-    detail = f"by {by or 'someone'}{when}, until resumed" + (f": {reason}" if reason else "")
+    lasts = f"until {_shown(until, ZoneInfo(zone))}" if until else "until resumed"
+    detail = f"by {by or 'someone'}{when}, {lasts}" + (f": {reason}" if reason else "")
     return Hold(kind, title, detail, days)
 
 

@@ -16,11 +16,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from approvals.errors import ConfigError, InvalidInput
-from approvals.schedule import local_to_utc
+from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
+from approvals.config_stages import (
+    WILDCARD as WILDCARD,  # re-exported: the map's "every account"
+)
+from approvals.config_stages import (
+    ExtraStageConfig,
+    StageConfig,
+)
+from approvals.errors import ConfigError
 
 DEFAULT_TIMEZONE = "Europe/London"
-WILDCARD = "*"
 _HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -77,9 +83,20 @@ class AccountConfig(_Strict):
     kind: Literal["corporate", "personal"]
     name: str | None = None
     approvals_required: int | None = None
+    stages: list[StageConfig] | None = None
+    # Approvals older than this no longer count: a post approved long ago is re-confirmed.
+    approval_max_age_hours: float | None = Field(None, gt=0)
+    # A post due within this many minutes and short of approvals is escalated to the
+    # deputies; within `duty_within_minutes`, to the duty officers as well.
+    escalate_within_minutes: int | None = Field(None, gt=0)
+    duty_within_minutes: int | None = Field(None, gt=0)
+    deputy_role: str | None = None
+    duty_role: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     quiet_hours: QuietHours | None = None
     slack_channel: str | None = None
+    # Approval requests also go to each eligible approver as a Slack DM with a signed link.
+    slack_dms: bool = True
 
     @field_validator("handle")
     @classmethod
@@ -99,6 +116,13 @@ class AccountConfig(_Strict):
     def required(self) -> int:
         """Approvals needed to publish; personal accounts never publish."""
         return self.approvals_required if self.approvals_required is not None else 1
+
+    @property
+    def rule(self) -> list[StageConfig]:
+        """The account's own stages; a plain count is one stage anyone approving may fill."""
+        if self.stages:
+            return list(self.stages)
+        return [StageConfig(name="approval", role=None, need=self.required)]
 
 
 class RoleConfig(_Strict):
@@ -254,6 +278,9 @@ class GuidanceConfig(_Strict):
 
     organisation: str = "the department"
     contact: str | None = None
+    # The role whose holders sign off a consulted draft for the trade unions; with one set,
+    # a consulted draft is published only once signed off.
+    union_role: str | None = None
     ground_rules: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUND_RULES))
     # Words that suggest a personal post speaks for the organisation or uses its brand.
     official_terms: list[str] = Field(
@@ -261,13 +288,24 @@ class GuidanceConfig(_Strict):
     )
 
 
+class SlackConfig(_Strict):
+    """Where pressgate tells the duty officers of pauses, resumes and blackouts."""
+
+    duty_channel: str | None = None
+
+
 class PressgateConfig(_Strict):
     accounts: list[AccountConfig]
     roles: dict[str, RoleConfig]
     people: list[PersonConfig]
     blackouts: list[BlackoutConfig] = Field(default_factory=list)
+    extra_stages: list[ExtraStageConfig] = Field(default_factory=list)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    x_prices: XPrices = Field(default_factory=XPrices)
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
     def account(self, handle: str) -> AccountConfig | None:
         key = normalise_handle(handle)
@@ -315,7 +353,9 @@ def config_from_dict(raw: dict[str, Any], *, source: str = "<config>") -> Pressg
         raise ConfigError(
             [f"{source}: {_where(err['loc'], raw)}: {_message(err)}" for err in exc.errors()]
         ) from None
-    problems = [f"{source}: {problem}" for problem in _cross_check(config)]
+    from approvals.config_checks import cross_check  # it reads the classes defined here
+
+    problems = [f"{source}: {problem}" for problem in cross_check(config)]
     if problems:
         raise ConfigError(problems)
     return config
@@ -346,117 +386,6 @@ def _message(err: Any) -> str:
         return "required key is missing"
     message = str(err["msg"]).removeprefix("Value error, ")
     return message
-
-
-def _cross_check(config: PressgateConfig) -> list[str]:
-    problems: list[str] = []
-    accounts: dict[str, AccountConfig] = {}
-    for account in config.accounts:
-        where = f"accounts[{account.handle}]"
-        if account.key in accounts:
-            problems.append(f"{where}: account defined twice")
-        accounts[account.key] = account
-        if account.kind == "personal":
-            for key in ("approvals_required", "slack_channel", "quiet_hours"):
-                if getattr(account, key) is not None:
-                    problems.append(
-                        f"{where}.{key}: personal accounts are never published to, "
-                        "so they take no approval settings"
-                    )
-        elif account.approvals_required is not None and account.approvals_required < 1:
-            problems.append(
-                f"{where}.approvals_required: must be at least 1 (got {account.approvals_required})"
-            )
-
-    for name, role in config.roles.items():
-        for handle in role.accounts:
-            if handle == WILDCARD:
-                continue
-            try:
-                key = normalise_handle(handle)
-            except ValueError as exc:
-                problems.append(f"roles.{name}.accounts: {exc}")
-                continue
-            target = accounts.get(key)
-            if target is None:
-                problems.append(
-                    f"roles.{name}.accounts: account {handle!r} is not defined in [[accounts]]"
-                )
-            elif target.kind == "personal":
-                granted = sorted(set(role.actions) & PUBLISHING_ACTIONS)
-                if granted:
-                    problems.append(
-                        f"roles.{name}.accounts: {target.handle} is a personal account; "
-                        f"it cannot be given {', '.join(granted)} rights (guidance only)"
-                    )
-
-    seen_emails: set[str] = set()
-    seen_slack: set[str] = set()
-    for person in config.people:
-        where = f"people[{person.email}]"
-        if person.email in seen_emails:
-            problems.append(f"{where}: person defined twice")
-        seen_emails.add(person.email)
-        if person.slack_id:
-            if person.slack_id in seen_slack:
-                problems.append(f"{where}.slack_id: {person.slack_id} belongs to another person")
-            seen_slack.add(person.slack_id)
-        for role_name in person.roles:
-            if role_name not in config.roles:
-                known = ", ".join(sorted(config.roles)) or "none"
-                problems.append(
-                    f"{where}.roles: unknown role {role_name!r} (defined roles: {known})"
-                )
-        for handle in person.personal_handles:
-            declared = accounts.get(handle[1:].lower())
-            if declared is not None and declared.kind == "corporate":
-                problems.append(
-                    f"{where}.personal_handles: {handle} is a corporate account, not personal"
-                )
-
-    problems.extend(_check_blackouts(config, accounts))
-    for account in config.accounts:
-        if account.kind != "corporate":
-            continue
-        eligible = _eligible_approvers(config, account)
-        if account.required > len(eligible):
-            problems.append(
-                f"accounts[{account.handle}].approvals_required: needs {account.required} "
-                f"approvals but only {len(eligible)} people may approve on it"
-            )
-    return problems
-
-
-def _check_blackouts(config: PressgateConfig, accounts: dict[str, AccountConfig]) -> list[str]:
-    problems: list[str] = []
-    for window in config.blackouts:
-        where = f"blackouts[{window.name}]"
-        for handle in window.accounts:
-            if handle == WILDCARD:
-                continue
-            target = accounts.get(handle.lstrip("@").lower())
-            if target is None:
-                problems.append(f"{where}.accounts: account {handle!r} is not defined")
-            elif target.kind != "corporate":
-                problems.append(f"{where}.accounts: {target.handle} is personal; nothing posts")
-        for key in ("start", "end"):
-            try:
-                local_to_utc(getattr(window, key), zone=window.timezone)
-            except InvalidInput as exc:
-                problems.append(f"{where}.{key}: {exc}")
-        if window.end <= window.start:
-            problems.append(f"{where}.end: must be after start")
-    return problems
-
-
-def _eligible_approvers(config: PressgateConfig, account: AccountConfig) -> set[str]:
-    granting = {
-        name
-        for name, role in config.roles.items()
-        if Action.APPROVE in role.actions
-        and any(h == WILDCARD or _same_handle(h, account.key) for h in role.accounts)
-    }
-    return {p.email for p in config.people if granting & set(p.roles)}
 
 
 def _same_handle(handle: str, key: str) -> bool:

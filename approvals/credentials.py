@@ -7,11 +7,12 @@ the token kind only.
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from approvals import audit
 from approvals.config import Action
@@ -134,3 +135,70 @@ def replace_tokens(
         at=now,
         details={"kind": tokens.kind},
     )
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What `rotate_secret_key` did: accounts re-encrypted, and those already under it."""
+
+    rotated: list[str]
+    already: list[str]
+    new_key: str  # the new key's fingerprint (`key_fingerprint`), never the key
+
+
+def key_fingerprint(secret_key: str) -> str:
+    """A short name for a secret key, safe to log and audit (derived one way from it)."""
+    return derive_key(secret_key, b"pressgate key fingerprint v1")[:6].hex()
+
+
+def rotate_secret_key(
+    session: Session,
+    *,
+    actor: Person,
+    old_keys: Sequence[str],
+    new_key: str,
+    now: datetime,
+) -> Rotation:
+    """Re-encrypt every stored X token under `new_key`, in the caller's one transaction.
+
+    Each row is opened with the new key (already rotated: left alone, so a rotation that
+    was interrupted, or run twice, finishes cleanly) or else with one of `old_keys`. A row
+    that opens with none of them refuses the whole rotation: nothing is changed, rather
+    than leaving some accounts under a key nobody holds any more.
+    """
+    current_map(session).require(actor.email, Action.MANAGE)
+    rotated, already = [], []
+    for row in session.exec(select(Credential).order_by(col(Credential.id))).all():
+        account = session.get(Account, row.account_id)
+        handle = account.handle if account is not None else f"account {row.account_id}"
+        if _opens(row.ciphertext, new_key) is not None:
+            already.append(handle)
+            continue
+        tokens = next(
+            (t for t in (_opens(row.ciphertext, k) for k in old_keys) if t is not None), None
+        )
+        if tokens is None:
+            raise Refused(
+                f"the stored X tokens of {handle} open with none of the previous keys given "
+                "(PRESSGATE_PREVIOUS_SECRET_KEYS); nothing was changed"
+            )
+        row.ciphertext, row.updated_at = _seal(tokens, new_key), now
+        session.add(row)
+        rotated.append(handle)
+    rotation = Rotation(rotated, already, key_fingerprint(new_key))
+    audit.record(
+        session,
+        actor=actor.email,
+        action="secrets.rotated",
+        subject="secrets:secret_key",
+        at=now,
+        details={"rotated": rotated, "already": already, "new_key": rotation.new_key},
+    )
+    return rotation
+
+
+def _opens(blob: bytes, secret_key: str) -> XTokens | None:
+    try:
+        return _open(blob, secret_key)
+    except Refused:
+        return None

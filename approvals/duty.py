@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from approvals.config import WILDCARD, Action, BlackoutConfig
-from approvals.controls import global_pause, window_utc
+from approvals.controls import global_pause, in_force, window_utc
 from approvals.credentials import credential_of
 from approvals.map_store import current_map, get_account
 from approvals.models import Person
@@ -26,6 +26,8 @@ class PauseState:
     by: str | None = None
     at: datetime | None = None
     reason: str | None = None
+    until: datetime | None = None  # lifts by itself then
+    lift_requested_by: str | None = None  # global pause: the first of two people to resume
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,10 @@ def duty_board(session: Session, *, viewer: Person, now: datetime) -> DutyBoard:
     pmap = current_map(session)
     row = global_pause(session)
     everything = (
-        PauseState(True, row.paused_by, row.paused_at, row.reason)
-        if row is not None and row.paused
+        PauseState(
+            True, row.paused_by, row.paused_at, row.reason, row.ends_at, row.lift_requested_by
+        )
+        if row is not None and in_force(row.paused, row.ends_at, now)
         else PauseState(False)
     )
     accounts: list[AccountDuty] = []
@@ -76,8 +80,14 @@ def duty_board(session: Session, *, viewer: Person, now: datetime) -> DutyBoard:
                 handle=account.handle,
                 timezone=account.timezone,
                 pause=(
-                    PauseState(True, account.paused_by, account.paused_at, account.pause_reason)
-                    if account.paused
+                    PauseState(
+                        True,
+                        account.paused_by,
+                        account.paused_at,
+                        account.pause_reason,
+                        account.pause_ends_at,
+                    )
+                    if in_force(account.paused, account.pause_ends_at, now)
                     else PauseState(False)
                 ),
                 connected_as=credential.x_username if credential else None,

@@ -20,26 +20,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from approvals import audit
 from approvals.config import Action, PressgateConfig
 from approvals.errors import NotFound, Refused
+from approvals.files import shipped
 from approvals.findings import Finding
 from approvals.map_store import current_map
 from approvals.models import GuidanceRead, GuidanceVersion, Person
-from approvals.personal_data import find_personal_data
+from approvals.personal_data import EXPLANATIONS, DataKind, find_personal_data
+from approvals.whereabouts import find_whereabouts
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES_DIR = shipped("templates")
 TEMPLATE = "guidance.txt.j2"
 
 SPEAKS_FOR = "guidance.speaks_for_department"
 LOGO = "guidance.logo"
+WHEREABOUTS = "personal_data.whereabouts"
 
 
 # --- the text ---------------------------------------------------------------------------
@@ -183,6 +185,7 @@ def self_check(text: str, config: PressgateConfig) -> list[Finding]:
         Finding(f"personal_data.{m.kind.value}", "warn", 0, m.start, m.end, m.text, m.explanation)
         for m in find_personal_data(text)
     ]
+    findings += _free_whereabouts(text, findings)
     speaks = (
         f"Reads as speaking for {org}; on a personal account speak only for yourself "
         f"and leave {org}'s voice to its corporate accounts."
@@ -210,6 +213,16 @@ def self_check(text: str, config: PressgateConfig) -> list[Finding]:
             Finding(first.rule, "warn", 0, start, end, text[start:end], first.explanation)
         )
     return sorted(findings, key=lambda f: (f.start, f.end, f.rule))
+
+
+def _free_whereabouts(text: str, found: list[Finding]) -> list[Finding]:
+    """Whereabouts written freely (`approvals.whereabouts`), where no finding stands yet."""
+    taken = [(f.start, f.end) for f in found]
+    return [
+        Finding(WHEREABOUTS, "warn", 0, p.start, p.end, p.text, EXPLANATIONS[DataKind.WHEREABOUTS])
+        for p in find_whereabouts(text)
+        if not any(s < p.end and p.start < e for s, e in taken)
+    ]
 
 
 def _logo_hits(text: str, patterns: _Patterns, org: str) -> list[_Hit]:
@@ -378,6 +391,7 @@ def receipt_of(session: Session, *, person: Person) -> GuidanceRead | None:
         .join(GuidanceVersion, col(GuidanceVersion.id) == col(GuidanceRead.version_id))
         .where(GuidanceRead.person_id == person.id)
         .where(GuidanceVersion.content_hash == version.content_hash)
+        .where(col(GuidanceVersion.id) >= _consulted_floor(session))
         .order_by(col(GuidanceRead.read_at))
         .limit(1)
     ).first()
@@ -387,7 +401,8 @@ def read_status(session: Session) -> list[ReadStatus]:
     """Who in the map has read the current text, in map order.
 
     Reading any version with the current text counts: republishing identical wording (after
-    a map round trip, or two people publishing at once) must not ask everyone to read again.
+    a map round trip, or two people publishing at once) must not ask everyone to read again;
+    but not a version before one published from a consultation (`_consulted_floor`).
     """
     emails = [p.email for p in current_map(session).config.people]
     version = current_version(session)
@@ -399,7 +414,19 @@ def read_status(session: Session) -> list[ReadStatus]:
             .join(GuidanceRead, col(GuidanceRead.person_id) == col(Person.id))
             .join(GuidanceVersion, col(GuidanceVersion.id) == col(GuidanceRead.version_id))
             .where(GuidanceVersion.content_hash == version.content_hash)
+            .where(col(GuidanceVersion.id) >= _consulted_floor(session))
             .where(col(Person.email).in_(emails))
         ).all()
     )
     return [ReadStatus(email, email in readers) for email in emails]
+
+
+def _consulted_floor(session: Session) -> int:
+    """The newest version published from a consultation: staff acknowledge it afresh, so
+    reads of any version before it do not count, even of the same words."""
+    newest = session.exec(
+        select(func.max(GuidanceVersion.id)).where(
+            col(GuidanceVersion.consultation_id).is_not(None)
+        )
+    ).one()
+    return int(newest or 0)

@@ -6,6 +6,7 @@ checked again when they publish.
 """
 
 import hashlib
+import re
 from datetime import datetime
 from functools import lru_cache
 
@@ -17,6 +18,8 @@ from approvals.config import Action, PressgateConfig
 from approvals.errors import NotFound, Refused
 from approvals.models import Account, ConfigVersion, Person
 from approvals.permissions import PermissionMap
+
+_HANDLE_KEY = re.compile(r"[a-z0-9_]{1,15}")
 
 
 def config_hash(config: PressgateConfig) -> str:
@@ -161,7 +164,10 @@ def _sync_rows(
 def get_person(session: Session, email: str) -> Person:
     """The acting person, who must be in the map in force (removed people act no more)."""
     key = email.strip().lower()
-    person = session.exec(select(Person).where(Person.email == key)).first()
+    # NUL is in no address, and PostgreSQL refuses it in a query: not looked up at all.
+    person = (
+        None if "\x00" in key else session.exec(select(Person).where(Person.email == key)).first()
+    )
     if person is None or not person.active:
         raise NotFound(f"{email} is not in the permission map")
     return person
@@ -183,7 +189,9 @@ def person_on_slack(session: Session, slack_user_id: str) -> Person:
 
 def get_account(session: Session, handle: str) -> Account:
     key = handle.strip().lstrip("@").lower()
-    account = session.exec(select(Account).where(Account.key == key)).first()
+    account = None
+    if _HANDLE_KEY.fullmatch(key):  # what is not a handle (NUL, say) is not looked up at all
+        account = session.exec(select(Account).where(Account.key == key)).first()
     if account is None or not account.active:
         raise NotFound(f"account {handle} is not in the permission map")
     return account

@@ -67,6 +67,7 @@ class Account(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_by: str | None = None
     pause_reason: str | None = None
+    pause_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ConfigVersion(SQLModel, table=True):
@@ -111,6 +112,14 @@ class Post(SQLModel, table=True):
     outcome_unknown: bool = False
     sandbox: bool = False  # published by the sandbox publisher, not to X
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Tags (`pre-election`, a campaign) may add approval stages; not part of the words.
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # 0: not escalated; 1: deputies asked (and may stand in); 2: duty officers asked too.
+    escalation_level: int = 0
+    # Analytics groups posts by these: a campaign tag (bulk import's column, `--campaign`)
+    # and the template the words came from, when one did.
+    campaign: str | None = Field(default=None, index=True)
+    template: str | None = None
 
 
 class Revision(SQLModel, table=True):
@@ -227,6 +236,10 @@ class GlobalPause(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_by: str | None = None
     reason: str | None = None
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # lifts by itself
+    # Two-person rule: the first person's request to lift it, until a second confirms.
+    lift_requested_by: str | None = None
+    lift_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Credential(SQLModel, table=True):
@@ -274,6 +287,40 @@ class GuidanceVersion(SQLModel, table=True):
     text: str = Field(sa_type=Text)  # the rendered guidance as published
     published_by: str
     published_at: datetime = Field(sa_type=UTCDateTime)
+    # Published from a staff consultation: which one, who signed it off for the unions, and
+    # which comments the policy owner answered. Reads of earlier versions do not count for it.
+    consultation_id: int | None = None
+    signed_off_by: str | None = None
+    answered_comments: list[int] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Consultation(SQLModel, table=True):
+    """A draft of the guidance open for staff comments until `closes_at`.
+
+    In an `anonymous` consultation, comments show no name to anyone but the policy owner.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_type=Text)
+    content_hash: str
+    opened_by: str
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    anonymous: bool = False
+    signed_off_by: str | None = None
+    signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_version_id: int | None = None
+
+
+class ConsultationComment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class GuidanceRead(SQLModel, table=True):
@@ -301,3 +348,48 @@ class ReviewLinkUse(SQLModel, table=True):
     decision: Decision = Field(sa_type=_enum_column(Decision))
     used_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Notice(SQLModel, table=True):
+    """One message in the outbox: written in the transaction of the change it reports, sent
+    to Slack (or the log) afterwards by a worker (bot/slack/sender.py), exactly once.
+
+    `kind` is `request` (an approval request: it gets a `ts` once sent, so later decisions
+    can update it), `update` (a new look for the request row `target_id`), or `notice`.
+    `channel` is a channel (`#press-approvals`, `C…`), a Slack user id (a DM) or None (the
+    recipient has no Slack: the log). `queue` orders rows: one is sent only after every
+    earlier row of its queue (a post's rows, the duty channel's) is settled. `link_for` and
+    `revision_hash` ask the sender to add a signed review link for that approver.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    queue: str = Field(index=True)
+    post_id: int | None = Field(default=None, foreign_key="post.id", index=True)
+    revision_no: int | None = None
+    revision_hash: str | None = None
+    channel: str | None = None
+    link_for: int | None = Field(default=None, foreign_key="person.id")
+    target_id: int | None = Field(default=None, foreign_key="notice.id")
+    closes: bool = False  # an update that takes the request's buttons away
+    text: str = Field(sa_type=Text)  # the fallback text (notifications, the log line)
+    blocks: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    # Notices planned ahead (a blackout's start and end) are written once: the key says which.
+    dedupe_key: str | None = Field(default=None, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    state: str = Field(default="pending", max_length=16, index=True)  # pending|sent|dropped|failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    claim_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim_token: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_channel: str | None = None  # the channel id Slack answered with (chat.update needs it)
+    sent_ts: str | None = None
+
+
+# The analytics tables live with their concept; importing them here registers them wherever
+# the models are (the migrations, `create_all` in tests). Last, because they import from here.
+import approvals.analytics.models  # noqa: E402, F401

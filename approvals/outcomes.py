@@ -118,11 +118,13 @@ def mark_retry(
     retry_at: datetime,
     error: str,
     counts: bool,
+    rate_limited: bool = False,
 ) -> Post:
     """X said no for now (rate limit) or the outcome was settled as 'not posted': try later.
 
     `counts` says whether this was a failed attempt (X answered with an error) rather than,
-    say, a reconcile that found nothing after a lost connection.
+    say, a reconcile that found nothing after a lost connection. `rate_limited` marks the
+    entry as a wait for X's rate limit, which /metrics counts (approvals/metrics.py).
     """
     post = _claimed(session, post_id, token)
     post.attempts += 1 if counts else 0
@@ -135,7 +137,13 @@ def mark_retry(
         actor=SYSTEM,
         now=now,
         reason=f"{error}; will retry at {retry_at.isoformat(timespec='seconds')}",
-        details={"retryable": True, "retry_at": retry_at.isoformat(), "errors": post.attempts},
+        details={
+            "retryable": True,
+            "retry_at": retry_at.isoformat(),
+            "errors": post.attempts,
+            "x_error": counts,  # X answered with an error (what /metrics counts)
+            **({"rate_limited": True} if rate_limited else {}),
+        },
     )
     return post
 
@@ -148,7 +156,7 @@ def mark_failed(
     post.attempts += 1 if counts else 0
     post.failure_retryable, post.next_attempt_at = False, None
     _release(post)
-    details = {"retryable": False, "errors": post.attempts}
+    details = {"retryable": False, "errors": post.attempts, "x_error": counts}
     move(session, post, PostState.FAILED, actor=SYSTEM, now=now, reason=error, details=details)
     return post
 

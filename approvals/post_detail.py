@@ -10,6 +10,7 @@ never decided on the post is having their first look, and there is nothing to co
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -89,10 +90,11 @@ def post_detail(
     viewer: Person,
     compare_from: str | None = None,
     compare_to: str | None = None,
+    now: datetime | None = None,
 ) -> PostDetail:
     """The post page; `not_found` unless `viewer` holds a right on the post's account."""
     post = visible_post(session, post_id, viewer.email)
-    view = post_view(session, post)
+    view = post_view(session, post, now=now)
     words = words_of(session, post)
     decisions = decisions_on(session, post)
     return PostDetail(

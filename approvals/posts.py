@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from approvals import audit, images, policy
+from approvals.analytics.models import RevisionFinding
 from approvals.audit import canonical_json
 from approvals.config import Action
 from approvals.errors import IllegalTransition, InvalidInput, PermissionDenied, Refused
@@ -19,6 +20,7 @@ from approvals.hidden_text import refuse_control_characters
 from approvals.images import CheckedImage
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, MediaAsset, Person, Post, PostState, Revision, RevisionPart
+from approvals.reasons import check_reason
 
 # Re-exported: the thread limits live with the thread's shape (`approvals.threads`).
 from approvals.threads import MAX_PART_CHARS as MAX_PART_CHARS
@@ -159,9 +161,10 @@ def create_draft(
     now: datetime,
     scheduled_at: datetime | None = None,
     campaign: str | None = None,
+    template: str | None = None,
 ) -> Post:
-    """A new post in draft. `campaign` (a bulk import's tag) is kept in the draft's audit
-    entry: the schema has no column for it yet."""
+    """A new post in draft. `campaign` and `template` tag it for analytics (which campaign
+    it serves, which template its words came from)."""
     account = get_account(session, account_handle)
     _require_corporate(account)
     current_map(session).require(actor.email, Action.DRAFT, account.handle)
@@ -177,10 +180,13 @@ def create_draft(
         scheduled_at=scheduled_at,
         created_at=now,
         updated_at=now,
+        campaign=campaign,
+        template=template,
     )
     session.add(post)
     session.flush()
     revision = _add_revision(session, post, account, parts, by=actor, now=now)
+    _log_findings(session, post, now)
     audit.record(
         session,
         actor=actor.email,
@@ -193,6 +199,7 @@ def create_draft(
             "hash": revision.content_hash,
             "scheduled_at": scheduled_at.isoformat() if scheduled_at else None,
             **({"campaign": campaign} if campaign else {}),
+            **({"template": template} if template else {}),
         },
     )
     return post
@@ -225,6 +232,7 @@ def edit(
     # reconcile starts its search, belonged to words that will not go out.
     post.attempts, post.publish_started_at = 0, None
     revision = _add_revision(session, post, account, parts, by=actor, now=now)
+    _log_findings(session, post, now)
     audit.record(
         session,
         actor=actor.email,
@@ -275,6 +283,21 @@ def policy_report(session: Session, post: Post) -> policy.Report:
     return policy.check_config(to_check, current_map(session).config)
 
 
+def _log_findings(session: Session, post: Post, now: datetime) -> None:
+    """Each revision's findings, kept for the governance figures (findings by rule)."""
+    assert post.id is not None
+    for finding in policy_report(session, post).findings:
+        session.add(
+            RevisionFinding(
+                post_id=post.id,
+                revision_no=post.revision_no,
+                rule=finding.rule,
+                severity=finding.severity,
+                found_at=now,
+            )
+        )
+
+
 def _tagged(session: Session, parts: list[PartInput]) -> list[PartInput]:
     """Campaign tags go on links when drafted, so approvers sign off the links as posted."""
     utm = current_map(session).config.policy.utm
@@ -286,6 +309,8 @@ def _tagged(session: Session, parts: list[PartInput]) -> list[PartInput]:
 def withdraw(
     session: Session, *, actor: Person, post_id: int, now: datetime, reason: str | None = None
 ) -> Post:
+    if reason is not None:
+        reason = check_reason(reason, what="the reason for withdrawing") or None
     post = lock_post(session, post_id)
     account = account_of(session, post)
     pmap = current_map(session)

@@ -52,10 +52,10 @@ def publish_blockers(session: Session, post: Post, *, now: datetime) -> Blockers
     held = holds(session, account, now)
     if held:
         return Blockers(held, held=True)
-    status = quorum(session, post, current_map(session))
+    status = quorum(session, post, current_map(session), now=now)
     if not status.met:
         detail = f" ({'; '.join(status.lapsed)})" if status.lapsed else ""
-        reason = f"{len(status.approvers)} of {status.required} approvals count{detail}"
+        reason = f"approvals short: {status.shortfall()}{detail}"
         return Blockers([reason], quorum_lapsed=True)
     findings = policy_report(session, post).blocking
     return Blockers([f"blocked by policy: {describe(f)}" for f in findings])
@@ -222,6 +222,8 @@ def _set_aside(
     if any(p.x_post_id for p in parts):
         reason = "stopped part-way through the thread: " + reason
     elif blockers.quorum_lapsed:
+        # Back to review; its approvers are asked again (expired approvals, a new stage).
+        post.reminded_at = None
         move(session, post, PostState.SUBMITTED, actor=SYSTEM, now=now, reason=reason)
         return
     post.failure_retryable, post.next_attempt_at = False, None

@@ -36,10 +36,12 @@ class Reminder:
 
 
 def _due(now: datetime, within: timedelta) -> ColumnElement[bool]:
+    """Due within `within`, or fallen due within the last `within` while short: a post sent
+    back to review at its time (its approvals expired) asks its approvers again."""
     return and_(
         col(Post.state) == PostState.SUBMITTED,
         col(Post.scheduled_at) <= now + within,
-        col(Post.scheduled_at) > now,
+        col(Post.scheduled_at) > now - within,
         col(Post.reminded_at).is_(None),
     )
 
@@ -71,14 +73,21 @@ def claim_reminder(
     assert post.id is not None and post.scheduled_at is not None
     pmap = current_map(session)
     account = account_of(session, post)
-    status = quorum(session, post, pmap)
-    authors = {p.email for p in _people(session, authors_of(session, post))}
+    status = quorum(session, post, pmap, now=now)
+    authors = {p.email for p in people_by_id(session, authors_of(session, post))}
+    # Those who may fill a stage still open; with no stages (no map), anyone approving.
+    open_stages = [s for s in status.stages if not s.met]
+    eligible = (
+        {e for s in open_stages for e in s.eligible}
+        if status.stages
+        else set(pmap.holders(Action.APPROVE, account.handle))
+    )
     asked = [
         email
         for email in pmap.holders(Action.APPROVE, account.handle)
-        if email not in authors and email not in status.approvers
+        if email in eligible and email not in authors and email not in status.approvers
     ]
-    missing = status.required - len(status.approvers)
+    missing = sum(s.missing for s in open_stages) if status.stages else status.required
     post.reminded_at = now
     session.add(post)
     audit.record(
@@ -107,5 +116,5 @@ def due_reminders(
     return reminders
 
 
-def _people(session: Session, ids: set[int]) -> list[Person]:
+def people_by_id(session: Session, ids: set[int]) -> list[Person]:
     return list(session.exec(select(Person).where(col(Person.id).in_(ids))).all())

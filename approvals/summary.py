@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
+from approvals.analytics.spend import cost_of_parts
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
 from approvals.posts import account_of, current_revision, policy_report, revision_parts
@@ -43,6 +44,17 @@ class StrayView(BaseModel):
     removed_at: datetime | None
 
 
+class StageView(BaseModel):
+    """One approval stage the post needs: who may fill it and who has."""
+
+    name: str
+    rule: str  # "any 2 of the approvers", "all of legal"
+    why: str  # "account rule", "finding personal_data.postcode", "tag pre-election"
+    eligible: list[str]
+    signed: list[str]
+    met: bool
+
+
 class PostView(BaseModel):
     id: int
     account: str
@@ -61,16 +73,26 @@ class PostView(BaseModel):
     sandbox: bool  # published by the sandbox publisher: it is not on X
     strays: list[StrayView]
     findings: list[dict[str, Any]]  # policy findings on the current words, for approvers
+    publish_cost: str  # what X bills to publish it: "contains a link: $0.20"
+    campaign: str | None = None
     created_at: datetime
     updated_at: datetime
+    stages: list[StageView] = []
+    tags: list[str] = []
 
 
-def post_view(session: Session, post: Post) -> PostView:
+def post_view(session: Session, post: Post, *, now: datetime | None = None) -> PostView:
+    """With `now`, approvals past the account's maximum age are shown as lapsed."""
     assert post.id is not None
     account = account_of(session, post)
     author = session.get(Person, post.author_id)
     revision = current_revision(session, post)
-    status = quorum(session, post, current_map(session))
+    pmap = current_map(session)
+    status = quorum(session, post, pmap, now=now)
+    parts = revision_parts(session, revision)
+    cost = cost_of_parts(
+        [p.text for p in parts], sum(len(p.media) for p in parts), pmap.config.x_prices
+    )
     return PostView(
         id=post.id,
         account=account.handle,
@@ -87,7 +109,7 @@ def post_view(session: Session, post: Post) -> PostView:
         approvals_lapsed=status.lapsed,
         parts=[
             PartView(position=p.position, text=p.text, media=list(p.media), x_post_id=p.x_post_id)
-            for p in revision_parts(session, revision)
+            for p in parts
         ],
         sandbox=post.sandbox,
         strays=[
@@ -100,8 +122,22 @@ def post_view(session: Session, post: Post) -> PostView:
             for s in strays_of(session, post)
         ],
         findings=[asdict(f) for f in policy_report(session, post).findings],
+        publish_cost=cost.line,
+        campaign=post.campaign,
         created_at=post.created_at,
         updated_at=post.updated_at,
+        stages=[
+            StageView(
+                name=s.name,
+                rule=s.rule,
+                why=s.why,
+                eligible=s.eligible,
+                signed=s.signed,
+                met=s.met,
+            )
+            for s in status.stages
+        ],
+        tags=list(post.tags or []),
     )
 
 

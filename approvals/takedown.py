@@ -10,6 +10,7 @@ from approvals.map_store import current_map
 from approvals.models import Person, Post, PostState
 from approvals.posts import account_of, current_revision, revision_parts
 from approvals.publisher import XError, XPublisher
+from approvals.reasons import check_reason
 from approvals.workflow import lock_post, move
 
 
@@ -30,6 +31,7 @@ def takedown(
     """
     if not reason.strip():
         raise Refused("a takedown needs a reason for the record")
+    reason = check_reason(reason, what="the reason for the takedown")
     post = lock_post(session, post_id)
     account = account_of(session, post)
     current_map(session).require(actor.email, Action.TAKEDOWN, account.handle)

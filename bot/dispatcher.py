@@ -15,6 +15,7 @@ past its lease sends nothing more once it wakes (`bot.leases`, `bot.stray_copies
 
 import logging
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
@@ -40,10 +41,12 @@ from approvals.publisher import (
 from approvals.publishing import Claim, accounts_with_work, claim_next
 from bot.jobs import DispatchPolicy, Job, PartJob
 from bot.leases import LeaseKeeper
+from bot.logs import bind
 from bot.publishers import PublisherFor
 from bot.reconcile import CLOCK_SKEW, match_parts
 from bot.recorder import Recorder
 from bot.stray_copies import StrayCopies
+from bot.x_spend import working_on
 
 __all__ = ["DispatchPolicy", "Dispatcher"]
 
@@ -79,6 +82,7 @@ class Dispatcher:
         )
         self.leases = LeaseKeeper(engine=engine, clock=clock, lease=self.policy.lease)
         self.strays = StrayCopies(engine=engine, publishers=publishers, clock=clock, worker=worker)
+        self.stopping = threading.Event()  # set on shutdown: finish the post in hand, no more
 
     def run_once(self) -> int:
         """One pass over every account with work; returns how many posts were handled."""
@@ -96,7 +100,7 @@ class Dispatcher:
 
     def _drain(self, account_id: int) -> int:
         handled = 0
-        while True:
+        while not self.stopping.is_set():
             try:
                 job = self._claim(account_id)
             except PressgateError as error:
@@ -107,7 +111,11 @@ class Dispatcher:
             handled += 1
             self.leases.hold(job.post_id, job.token)
             try:
-                self._run(job)
+                with (
+                    bind(post_id=job.post_id, account=job.account),
+                    working_on(job.post_id),  # the spend ledger names the post of each call
+                ):
+                    self._run(job)
             except LostClaim as error:
                 log.warning("%s", error)
                 return handled
@@ -117,6 +125,7 @@ class Dispatcher:
                 return handled
             finally:
                 self.leases.release(job.post_id)
+        return handled
 
     # --- claiming ------------------------------------------------------------------------
     def _claim(self, account_id: int) -> Job | None:
@@ -196,7 +205,9 @@ class Dispatcher:
             try:
                 x_id = publisher.create_post(part.outgoing, reply_to=previous)
             except RateLimited as error:
-                self.record.retry(job, str(error), retry_at=error.retry_at, counts=True)
+                self.record.retry(
+                    job, str(error), retry_at=error.retry_at, counts=True, rate_limited=True
+                )
                 return
             except Rejected as error:
                 if error.duplicate:

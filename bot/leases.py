@@ -10,7 +10,7 @@ renewal tells it so, and fencing (`approvals.outcomes`) keeps it from sending or
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -54,10 +54,32 @@ class LeaseKeeper:
         while not stop.wait(interval):
             self.renew_all()
 
-    def renew_all(self) -> None:
-        with self._lock:
-            held = list(self._held.items())
+    def let_go(self, *, worker: str, settle_after: timedelta) -> int:
+        """Shutting down mid-call: every claim still held becomes "outcome unknown", to be
+        reconciled by another worker after `settle_after`; returns how many were let go.
+        A claim finished or taken over meanwhile raises LostClaim and is left as it is."""
+        held = self.held()
         for post_id, token in held:
+            with suppress(LostClaim), session_scope(self.engine) as session:
+                outcomes.mark_unknown(
+                    session,
+                    post_id=post_id,
+                    token=token,
+                    worker=worker,
+                    now=self.clock.now(),
+                    settle_after=settle_after,
+                    error="the worker was stopped during a call to X",
+                    counts=False,
+                )
+        return len(held)
+
+    def held(self) -> list[tuple[int, int]]:
+        """(post id, fencing token) of every claim held now."""
+        with self._lock:
+            return list(self._held.items())
+
+    def renew_all(self) -> None:
+        for post_id, token in self.held():
             try:
                 with session_scope(self.engine) as session:
                     outcomes.renew(

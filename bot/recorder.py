@@ -88,7 +88,15 @@ class Recorder:
             post_id=job.post_id, author=job.author, event="published", message=f"on {where}"
         )
 
-    def retry(self, job: Job, error: str, *, retry_at: datetime | None, counts: bool) -> None:
+    def retry(
+        self,
+        job: Job,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        counts: bool,
+        rate_limited: bool = False,
+    ) -> None:
         """Try again later; `counts`: X answered with an error, a failed attempt."""
         errors = job.attempts + (1 if counts else 0)
         if errors >= self.policy.max_attempts:
@@ -105,6 +113,7 @@ class Recorder:
                 retry_at=when,
                 error=error,
                 counts=counts,
+                rate_limited=rate_limited,
             )
         log.info("post %s: %s; retry at %s", job.post_id, error, when.isoformat())
 

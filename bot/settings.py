@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from approvals.audit_keys import AuditKeyring
 from approvals.errors import InvalidInput, Refused
+from approvals.files import shipped
 
 DEFAULT_DATA_DIR = Path("var")
 MIN_SECRET_CHARS = 32
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = Field(30.0, gt=0)
     config: Path = Path("pressgate.toml")
     secret_key: SecretStr = SecretStr("")
+    # Keys used before the current one (a JSON list), kept after `pressgate secrets rotate`:
+    # the rotation opens the stored X tokens with them, and while the audit key is derived
+    # from the secret key they keep verifying the entries sealed before the rotation.
+    previous_secret_keys: list[SecretStr] = Field(default_factory=list)
     # The audit chain's key; unset, it is derived from secret_key. Its own key lets the
     # secret key be rotated without touching the audit log, and the other way round.
     audit_key: SecretStr | None = None
@@ -55,6 +60,8 @@ class Settings(BaseSettings):
     # pressgate opens, for networks that accept nothing from outside. Unset: HTTP only.
     slack_app_token: SecretStr | None = None
     slack_timeout: float = Field(5.0, gt=0, description="Seconds one call to Slack may take.")
+    # How often a worker sends the outbox's due notices (requests, updates, notices) to Slack.
+    notice_interval: float = Field(5.0, gt=0, description="Seconds between outbox passes.")
     # How long a signed review link (/a/{token}) in an approver's DM keeps working.
     review_link_hours: int = Field(48, ge=1, le=30 * 24)
     x_api_url: str = "https://api.twitter.com"
@@ -75,6 +82,13 @@ class Settings(BaseSettings):
     retry_max: float = Field(900.0, gt=0)
     max_attempts: int = Field(8, ge=1)
     remind_interval: float = Field(60.0, gt=0, description="Seconds between reminder runs.")
+    # On SIGTERM a worker finishes the post in hand for up to this long, then lets its claims
+    # go and exits (bot/shutdown.py); below Kubernetes' default 30 s termination grace.
+    shutdown_grace: float = Field(25.0, gt=0)
+    # Analytics: the collector's round, and the weekly digest to the strategy lead (UTC).
+    collect_interval: float = Field(3600.0, gt=0, description="Seconds between collector rounds.")
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_hour: int = Field(8, ge=0, le=23)
     # The largest request body the web app reads (JSON); larger ones get 413 unread.
     max_request_bytes: int = Field(1_048_576, ge=1024)
     host: str = "127.0.0.1"
@@ -92,7 +106,12 @@ class Settings(BaseSettings):
     # Minutes without a request after which a web session ends.
     session_idle_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     log_level: str = "INFO"
-    templates_dir: Path = Path(__file__).resolve().parents[1] / "templates" / "posts"
+    # json: one JSON object a line (production); console: readable; auto: json unless the
+    # output is a terminal.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # /metrics answers `Authorization: Bearer <token>` when set, else loopback clients only.
+    metrics_token: SecretStr | None = None
+    templates_dir: Path = shipped("templates/posts")
     # Not a setting: only `pressgate demo` turns it on (see `for_demo`), so PRESSGATE_DEMO in
     # the environment cannot switch off the checks that protect a real installation.
     _demo: bool = PrivateAttr(default=False)
@@ -142,7 +161,8 @@ class Settings(BaseSettings):
             return AuditKeyring.derive(self.audit_key.get_secret_value())
         if self.secret_is_placeholder and not self.demo:
             return None
-        return AuditKeyring.derive(self.secret_key.get_secret_value())
+        older = [k.get_secret_value() for k in self.previous_secret_keys]
+        return AuditKeyring.derive(self.secret_key.get_secret_value(), older=older)
 
     @property
     def secret_is_placeholder(self) -> bool:

@@ -11,6 +11,7 @@ from approvals.publisher import XError
 from approvals.takedown import takedown
 from bot.publishers import publisher_factory
 from bot.settings import Settings
+from bot.x_spend import within
 
 
 def take_down(
@@ -28,7 +29,7 @@ def take_down(
     Without X app credentials (and no sandbox asked for) or with an unusable secret key it
     is refused before anything is read: the tokens could not be used.
     """
-    publishers = publisher_factory(settings, engine, clock)
+    publishers = publisher_factory(settings, engine, clock, via="takedown")
     post = session.get(Post, post_id)
     if post is None:
         raise NotFound(f"post {post_id} does not exist")
@@ -38,11 +39,12 @@ def take_down(
         publisher = publishers(session, account)
     except XError as error:
         raise Refused(str(error)) from None
-    return takedown(
-        session,
-        actor=actor,
-        post_id=post_id,
-        publisher=publisher,
-        now=clock.now(),
-        reason=reason,
-    )
+    with within(session, post_id):  # the calls to X go in the ledger in this transaction
+        return takedown(
+            session,
+            actor=actor,
+            post_id=post_id,
+            publisher=publisher,
+            now=clock.now(),
+            reason=reason,
+        )

@@ -14,16 +14,22 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from approvals.analytics.digest import weekly_digests
 from approvals.clock import Clock, SystemClock
+from approvals.controls import lift_ended_pauses, pauses_ended
 from approvals.db import session_scope
-from approvals.notify import LogNotifier, Notifier
+from approvals.escalation import due_escalations
+from approvals.notify import Notifier, OutboxNotifier
 from approvals.publishing import next_due_at
 from approvals.reminders import due_reminders
 from bot.audit_anchors import schedule_anchoring
+from bot.collector import Collector
 from bot.dispatcher import Dispatcher
 from bot.jobs import DispatchPolicy
-from bot.publishers import publisher_factory
+from bot.publishers import publisher_factory, timeline_factory
 from bot.settings import Settings
+from bot.shutdown import InFlight
+from bot.slack.sender import Sender
 
 log = logging.getLogger("pressgate.worker")
 
@@ -55,19 +61,29 @@ class Worker:
         self.clock = clock or SystemClock()
         self.settings = settings
         self.engine = engine
-        self.notifier = notifier or LogNotifier()
+        self.notifier = notifier or OutboxNotifier(engine, self.clock)
         self.interval = settings.dispatch_interval
         self.remind_interval = settings.remind_interval
         self.sandbox = settings.publisher == "sandbox"
         self.dispatcher = Dispatcher(
             engine=engine,
-            publishers=publisher_factory(settings, engine, self.clock),
+            publishers=publisher_factory(settings, engine, self.clock, self.notifier),
             clock=self.clock,
             worker=worker_name(),
             notifier=self.notifier,
             policy=dispatch_policy(settings),
         )
+        self.sender = Sender(
+            settings=settings, engine=engine, clock=self.clock, worker=worker_name()
+        )
+        self.collector = Collector(
+            engine=engine,
+            timelines=timeline_factory(settings, engine, self.clock, self.notifier),
+            clock=self.clock,
+            worker=self.dispatcher.worker,
+        )
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.in_flight = InFlight()  # the jobs running now, for a stop with a grace period
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -87,6 +103,32 @@ class Worker:
             max_instances=1,
             coalesce=True,
         )
+        self.scheduler.add_job(
+            self.send_notices,
+            "interval",
+            seconds=self.settings.notice_interval,
+            id="notices",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.collect,
+            "interval",
+            seconds=self.settings.collect_interval,
+            id="collector",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.digest,
+            "cron",
+            day_of_week=self.settings.digest_day,
+            hour=self.settings.digest_hour,
+            id="digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,  # a worker restarted at 08:20 still sends it
+        )
         schedule_anchoring(
             self.scheduler, settings=self.settings, engine=self.engine, clock=self.clock
         )
@@ -98,12 +140,38 @@ class Worker:
                 "nothing is sent to X"
             )
 
-    def stop(self) -> None:
-        self.scheduler.shutdown(wait=True)
+    @property
+    def running(self) -> bool:
+        """The scheduler runs (what /readyz and /metrics report for this process)."""
+        return bool(self.scheduler.running)
+
+    def stop(self, grace: float | None = None) -> bool:
+        """Claim nothing more and finish the post in hand; False if that outlasts `grace`
+        seconds (None: wait for it however long it takes)."""
+        self.dispatcher.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        return self.in_flight.wait_idle(grace)
+
+    def let_go(self) -> int:
+        """Past the grace period: let every claim still held go (bot/shutdown.py)."""
+        settle = timedelta(seconds=self.settings.dispatch_settle_after)
+        return self.dispatcher.leases.let_go(worker=self.dispatcher.worker, settle_after=settle)
 
     def tick(self) -> None:
         """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner."""
+        with self.in_flight:
+            self._tick()
+
+    def _tick(self) -> None:
+        if self.dispatcher.stopping.is_set():
+            return
         try:
+            with session_scope(self.engine, read_only=True) as session:
+                ended = pauses_ended(session, now=self.clock.now())
+            if ended:
+                with session_scope(self.engine) as session:
+                    lift_ended_pauses(session, now=self.clock.now())
             handled = self.dispatcher.run_once()
             if handled:
                 log.info("dispatcher pass: %s posts handled", handled)
@@ -124,11 +192,17 @@ class Worker:
             )
 
     def remind(self) -> None:
+        with self.in_flight:
+            self._remind()
+
+    def _remind(self) -> None:
+        """Reminders, then escalations: each claimed step is sent once it is committed, and a
+        failure of one kind never holds back the other."""
         try:
             reminders = due_reminders(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval reminders failed")
-            return
+            reminders = []
         for r in reminders:
             self.notifier.remind_approvers(
                 post_id=r.post_id,
@@ -136,3 +210,45 @@ class Worker:
                 message=f"{r.account} post {r.post_id} is due at {r.due_at:%H:%M} UTC and needs "
                 f"{r.missing} more approval(s)",
             )
+        try:
+            escalations = due_escalations(self.engine, now=self.clock.now())
+        except Exception:
+            log.exception("approval escalations failed")
+            return
+        for step in escalations:
+            self.notifier.remind_approvers(
+                post_id=step.post_id, approvers=step.people, message=step.message
+            )
+
+    def send_notices(self) -> None:
+        """The outbox's due notices to Slack (bot/slack/sender.py)."""
+        try:
+            with self.in_flight:  # a stop waits for the notices in hand, up to its grace
+                self.sender.run_once()
+        except Exception:  # the database may be briefly away; the next pass tries again
+            log.exception("sending Slack notices failed")
+
+    def collect(self) -> None:
+        """A collector round (one worker per account and hour; see bot.collector)."""
+        try:
+            with self.in_flight:
+                done = self.collector.run_once()
+        except Exception:
+            log.exception("collector round failed")
+            return
+        if done.posts:
+            log.info("collector: %s", done.posts)
+
+    def digest(self) -> None:
+        """The weekly digest to the strategy lead, sent by the one worker that claims it."""
+        now = self.clock.now()
+        try:
+            with session_scope(self.engine) as session:
+                messages = weekly_digests(
+                    session, today=now.date(), now=now, worker=self.dispatcher.worker
+                )
+        except Exception:
+            log.exception("weekly digest failed")
+            return
+        for person, text in messages:
+            self.notifier.tell(people=[person], topic="digest", message=text)

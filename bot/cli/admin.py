@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ import typer
 from rich.table import Table
 
 from approvals.errors import ConfigError, NotFound, PressgateError
+from approvals.files import shipped
 from bot.cli.common import (
     App,
     AsOpt,
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from approvals.permissions import PermissionMap
 
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "pressgate.example.toml"
+EXAMPLE_CONFIG = shipped("deploy/pressgate.example.toml")
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 map_app = typer.Typer(help="The permission map (pressgate.toml).", no_args_is_help=True)
@@ -200,28 +202,67 @@ def map_explain(
     else:
         with app.session(read_only=True) as session:
             pmap = current_map(session)
-    if subject.startswith("@"):
+    if subject.startswith("post:"):
+        _explain_post(app, subject.removeprefix("post:"), json_out)
+    elif subject.startswith("@"):
         _explain_account(pmap, subject, json_out)
     elif "@" in subject:
         _explain_person(pmap, subject, json_out)
     else:
-        fail(f"{subject!r}: give an account as @handle or a person as an e-mail address")
+        fail(
+            f"{subject!r}: give an account as @handle, a person as an e-mail address "
+            "or a post as post:ID"
+        )
+
+
+def _explain_post(app: App, post_id: str, json_out: bool) -> None:
+    """The stages one post needs now (its findings and tags included) and who may sign."""
+    from approvals.models import Post
+    from approvals.summary import post_view
+
+    if not post_id.isdigit():
+        fail(f"post:{post_id}: a post id is a number, e.g. post:12")
+    with app.session(read_only=True) as session:
+        post = session.get(Post, int(post_id))
+        if post is None:
+            fail(f"post {post_id} does not exist")
+        view = post_view(session, post, now=app.clock.now())
+    if json_out:
+        print_json({"post": view.id, "stages": [s.model_dump() for s in view.stages]})
+        return
+    console.print(
+        f"post {view.id} on {view.account} ({view.state}), tags: {', '.join(view.tags) or '-'}"
+    )
+    table = Table("stage", "rule", "why", "signed", "who can sign")
+    for stage in view.stages:
+        signed = ", ".join(stage.signed) or "-"
+        table.add_row(
+            stage.name,
+            stage.rule,
+            stage.why,
+            signed + (" (met)" if stage.met else ""),
+            ", ".join(stage.eligible) or "-",
+        )
+    console.print(table)
 
 
 def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
     from approvals.config import Action
+    from approvals.stages import explain_stages
 
     try:
         account = pmap.account(handle)
     except NotFound as error:
         fail(str(error))
     rights = {a.value: pmap.holders(a, account.handle) for a in Action}
+    stages = explain_stages(pmap, account) if account.kind == "corporate" else []
     result = {
         "account": account.handle,
         "kind": account.kind,
         "approvals_required": account.required if account.kind == "corporate" else None,
         "timezone": account.timezone,
         "rights": rights,
+        "stages": [asdict(s) for s in stages],
     }
     if json_out:
         print_json(result)
@@ -237,6 +278,10 @@ def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
     for action, people in rights.items():
         table.add_row(action, ", ".join(people) or "-")
     console.print(table)
+    stage_table = Table("stage", "rule", "when", "who can sign")
+    for stage in stages:
+        stage_table.add_row(stage.name, stage.rule, stage.when, ", ".join(stage.eligible) or "-")
+    console.print(stage_table)
 
 
 def _explain_person(pmap: PermissionMap, email: str, json_out: bool) -> None:

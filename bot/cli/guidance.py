@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
+from bot.cli.consultation import consult_app
 
 if TYPE_CHECKING:
     from approvals.findings import Finding
@@ -29,6 +30,7 @@ guidance_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    guidance_app.add_typer(consult_app, name="consult")
     app.add_typer(guidance_app, name="guidance")
 
 

@@ -3,9 +3,22 @@
 import typer
 from pydantic import ValidationError
 
-from bot.cli import admin, bulk, check, guidance, posts, publishing, server, templates
+from bot.cli import (
+    admin,
+    analytics,
+    backup,
+    bulk,
+    check,
+    governance,
+    guidance,
+    posts,
+    publishing,
+    secret_key,
+    server,
+    templates,
+)
 from bot.cli.common import App, PressgateGroup, error_line, fail_on
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secrets_of
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -34,15 +47,20 @@ def _root(ctx: typer.Context) -> None:
     if ctx.obj.settings.log_level.upper() == "DEBUG":
         # Other commands than `run` keep Python's default (warnings only); DEBUG also shows
         # the traceback of an unexpected error, which otherwise is one line.
-        configure_logging("DEBUG")
+        settings = ctx.obj.settings
+        configure_logging("DEBUG", settings.log_format, secrets=secrets_of(settings))
 
 
 admin.register(app)
+analytics.register(app)
+backup.register(app)
 bulk.register(app)
 check.register(app)
+governance.register(app)
 guidance.register(app)
 posts.register(app)
 publishing.register(app)
+secret_key.register(app)
 server.register(app)
 templates.register(app)
 

@@ -149,6 +149,7 @@ def _render(view: PostView, json_out: bool, headline: str) -> None:
             markup=False,
             highlight=False,
         )
+    console.print(f"  publishing costs (X): {view.publish_cost}", highlight=False, markup=False)
     if view.sandbox:
         console.print("  SANDBOX: published by the sandbox publisher; it is not on X")
     if view.state_reason:

@@ -39,36 +39,51 @@ def pause(
     account: AccountArg = None,
     everything: AllOpt = False,
     reason: Annotated[str | None, typer.Option(help="Why; kept in the audit log.")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Lift it by itself at this local time ('YYYY-MM-DD HH:MM', the account's "
+            "zone; Europe/London for --all)."
+        ),
+    ] = None,
 ) -> None:
-    """Stop publishing on one account or everywhere, at once, until resumed."""
+    """Stop publishing on one account or everywhere, at once, until resumed (or --until)."""
     from approvals import controls
+    from approvals.config import DEFAULT_TIMEZONE
+    from approvals.map_store import get_account
+    from approvals.schedule import parse_local_time
 
     app = app_of(ctx)
+    now = app.clock.now()
     with app.session() as session:
         handle = _target(account, everything)
+        zone = get_account(session, handle).timezone if handle else DEFAULT_TIMEZONE
+        ends = parse_local_time(until, zone=zone, now=now) if until else None
         controls.pause(
             session,
             actor=app.person(session, actor),
-            now=app.clock.now(),
+            now=now,
             account_handle=handle,
             reason=reason,
+            until=ends,
         )
-    console.print(f"paused: {handle or 'all publishing'}")
+    console.print(f"paused: {handle or 'all publishing'}" + (f" until {until}" if until else ""))
 
 
 def resume(
     ctx: typer.Context, actor: AsOpt, account: AccountArg = None, everything: AllOpt = False
 ) -> None:
-    """Let publishing start again; posts that fell due meanwhile go out in order."""
+    """Let publishing start again; posts that fell due meanwhile go out in order. Everything
+    needs two people with the pause right: the first asks, a second confirms."""
     from approvals import controls
 
     app = app_of(ctx)
     with app.session() as session:
         handle = _target(account, everything)
-        controls.resume(
+        done = controls.resume(
             session, actor=app.person(session, actor), now=app.clock.now(), account_handle=handle
         )
-    console.print(f"resumed: {handle or 'all publishing'}")
+    console.print(done.describe(handle or "all publishing"), soft_wrap=True)
 
 
 def takedown(
@@ -125,6 +140,7 @@ def connect(
     from approvals.map_store import get_account
     from approvals.publisher import XError
     from bot.publishers import x_client
+    from bot.x_spend import ledger
 
     app = app_of(ctx)
     settings = app.settings
@@ -134,7 +150,8 @@ def connect(
             raise Refused(f"{target.handle} is not a corporate account; it can never be connected")
     settings.require_real_secret()  # the tokens are encrypted with it
     tokens = _read_tokens(kind, tokens_from)
-    client = x_client(settings, tokens, x_user_id="")
+    on_call = ledger(engine=app.engine, clock=app.clock, account_id=target.id, via="connect")
+    client = x_client(settings, tokens, x_user_id="", on_call=on_call)
     try:
         x_user_id, username = client.me()
     except XError as error:

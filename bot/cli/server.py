@@ -11,7 +11,7 @@ import typer
 
 from bot.cli.admin import load_or_exit, migrate, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secrets_of
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
@@ -39,10 +39,11 @@ def _prepare(app: App, config: Path) -> None:
 
 def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> None:
     """The web app, with the scheduler running beside it in the same process if `worker`."""
+    from bot.shutdown import stop_within
     from bot.worker import Worker
 
     settings = app.settings
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, secrets=secrets_of(settings))
     host, port = host or settings.host, port or settings.port
     background = Worker(settings=settings, engine=app.engine, clock=app.clock) if worker else None
     if background:
@@ -53,25 +54,35 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
 
         from bot.web.app import create_app
 
+        web = create_app(settings)
+        web.state.scheduler = background
+        # uvicorn takes SIGTERM/SIGINT while it serves, then raises the signal again on the
+        # handler it found: a no-op one lets the worker below stop within its grace period
+        # instead of the process dying with it.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
         uvicorn.run(
-            create_app(settings),
+            web,
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
             # The client address must be the connection's: the trusted-proxy sign-in checks it,
             # and uvicorn would otherwise take it from X-Forwarded-For on local connections.
             proxy_headers=False,
+            log_config=None,  # uvicorn's lines go through bot/logs.py like every other
         )
     finally:
         if background:
-            background.stop()
+            stop_within(background, settings.shutdown_grace)
 
 
 def _work(app: App) -> None:
     """The scheduler alone, until SIGTERM or Ctrl-C."""
+    from bot.shutdown import stop_within
     from bot.worker import Worker
 
-    configure_logging(app.settings.log_level)
+    settings = app.settings
+    configure_logging(settings.log_level, settings.log_format, secrets=secrets_of(settings))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -79,7 +90,7 @@ def _work(app: App) -> None:
     worker.start()
     err_console.print("pressgate worker running  (Ctrl-C stops)")
     stop.wait()
-    worker.stop()
+    stop_within(worker, settings.shutdown_grace)
 
 
 def run(

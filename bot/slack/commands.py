@@ -72,13 +72,18 @@ def _resume(ctx: SlackContext, asker: Asker, rest: str) -> str:
         raise InvalidInput("say what to resume: /pressgate resume @account (or all)")
     handle = None if target.lower() == "all" else target
     with session_scope(ctx.engine, via=VIA) as session:
-        controls.resume(
+        done = controls.resume(
             session,
             actor=person_on_slack(session, asker.user_id),
             now=ctx.clock.now(),
             account_handle=handle,
         )
     where = escape(handle) if handle else "every account"
+    if not done.lifted:
+        return (
+            f"Resume of {where} requested: a second person with the pause right must confirm "
+            "it (/pressgate resume all) before anything is published."
+        )
     return f"Resumed publishing on {where}: posts that fell due meanwhile go out in order."
 
 

@@ -23,13 +23,11 @@ from approvals import review
 from approvals.db import MAX_ID, session_scope
 from approvals.map_store import person_on_slack
 from approvals.models import Post
+from approvals.notice_blocks import APPROVE_ACTION, REJECT_ACTION
 from approvals.posts import account_of, current_revision
 from bot.slack.replies import VIA, Asker, Reply, SlackContext, answer, escape, open_view, tell
 
-# The ids the request messages' buttons and the reject modal are made with.
-APPROVE_ACTION = "pressgate_approve"
-REJECT_ACTION = "pressgate_reject"
-REVIEW_ACTION = "pressgate_review"  # a URL button: Slack opens the page and tells us too
+# The ids the request messages' buttons (approvals.notice_blocks) and the reject modal carry.
 REJECT_MODAL = "pressgate_reject"
 REASON_BLOCK = "reason"
 REASON_ACTION = "reason"

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock
 from approvals.errors import PressgateError, StaleRevision
+from approvals.slack_text import escape as escape  # the handlers take it from here
 from bot.settings import Settings
 
 log = logging.getLogger("pressgate.slack")
@@ -56,11 +57,6 @@ class Reply:
 
     ack: dict[str, Any] | None = None
     then: Callable[[], None] | None = None
-
-
-def escape(text: str) -> str:
-    """Text shown as it was typed in mrkdwn: no markup, links or mentions made of it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def refused(error: PressgateError) -> str:

@@ -6,7 +6,6 @@ test gets exactly what `pressgate run` serves.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -15,19 +14,22 @@ from sqlalchemy import text
 
 from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
+from approvals.files import shipped
 from approvals.migrate import current_revision
 from bot.settings import Settings
 from bot.slack.replies import SlackContext
 from bot.slack.socket_mode import SocketMode
-from bot.web import check, errors, guidance, oidc, problems, slack, templates_api
+from bot.web import api, check, errors, guidance, oidc, operations, problems, slack, templates_api
 from bot.web.body_limit import BodyLimit
-from bot.web.pages import audit_log, bulk, calendar, compose, duty, home, links, signin
+from bot.web.pages import analytics, audit_log, bulk, calendar, compose, duty, home, links, signin
+from bot.web.pages import consultation as consultation_page
 from bot.web.pages import map as map_page
 from bot.web.pages import post as post_pages
+from bot.web.request_ids import RequestIds
 from bot.web.security import SecurityHeaders
 from bot.web.sessions import add_sessions
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "templates" / "static"
+STATIC_DIR = shipped("templates/static")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -56,6 +58,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
+    app.state.scheduler = None  # `pressgate run` sets its worker here when it runs one
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -65,7 +68,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @app.get("/readyz")
     def readyz() -> JSONResponse:
         """Ready to serve: the database answers and its schema is migrated. `publisher` says
-        where approved posts go: "x", "sandbox" (asked for; nothing reaches X) or "none"."""
+        where approved posts go: "x", "sandbox" (asked for; nothing reaches X) or "none";
+        `scheduler` whether this process publishes: "running", "elsewhere" (--web-only) or
+        "stopped" (it should run here and does not: not ready)."""
+        scheduler = operations.scheduler_state(app.state.scheduler)
+        if scheduler == "stopped":
+            return JSONResponse({"status": "unavailable", "reason": "scheduler stopped"}, 503)
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -74,7 +82,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
         if revision is None:
             return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, 503)
-        return JSONResponse({"status": "ok", "schema": revision, "publisher": settings.publisher})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "schema": revision,
+                "publisher": settings.publisher,
+                "scheduler": scheduler,
+            }
+        )
 
     app.include_router(signin.router)
     app.include_router(oidc.router_for(settings))
@@ -82,15 +97,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(bulk.router)
     app.include_router(post_pages.router)  # /posts/{id} and /posts/{id}/review
     app.include_router(guidance.router)
+    app.include_router(consultation_page.router)
     app.include_router(check.router)
     app.include_router(compose.router)
     app.include_router(templates_api.router)
+    app.include_router(api.router)  # the JSON API, /api/v1/...
     app.include_router(calendar.router)
+    app.include_router(analytics.router)
     app.include_router(audit_log.router)
     app.include_router(map_page.router)
     app.include_router(duty.router)
     app.include_router(links.router)  # /a/{token}, the signed review links
     app.include_router(slack.router)  # /slack/interactions and /slack/commands
+    app.include_router(operations.router)  # /metrics
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     problems.install(app)
     errors.install(app)
@@ -106,7 +125,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             "/import": bulk.MAX_BODY_BYTES,
             "/posts/new": compose.MAX_BODY_BYTES,
             "/posts/*/edit": compose.MAX_BODY_BYTES,
+            **api.BODY_LIMITS,
         },
     )
-    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
+    app.add_middleware(SecurityHeaders)  # every answer carries the headers
+    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     return app

@@ -7,7 +7,6 @@ Routes stay thin: parse, call one domain service inside `write(request)` (which 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -17,8 +16,10 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from approvals.analytics.prices import dollars
 from approvals.clock import Clock
 from approvals.db import session_scope
+from approvals.files import shipped
 from approvals.map_store import get_person
 from approvals.models import Person
 from approvals.schedule import show_local
@@ -26,7 +27,7 @@ from bot.settings import Settings
 from bot.web.auth import Viewer, require_viewer, viewer
 from bot.web.csrf import csrf_token
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = shipped("templates")
 
 ViewerDep = Annotated[Viewer, Depends(require_viewer)]
 
@@ -41,6 +42,7 @@ templates = Jinja2Templates(
 )
 # Times are stored in UTC and shown in the zone they belong to (the post's account).
 templates.env.filters["local"] = show_local
+templates.env.filters["dollars"] = dollars
 
 
 def settings_of(request: Request) -> Settings:

@@ -132,6 +132,11 @@ def test_a_good_file_saves_every_row_as_a_draft_in_one_go(org: Org) -> None:
     ).all()
     campaigns = [json.loads(e.details).get("campaign") for e in drafts]
     assert campaigns == [None, "self-assessment", "estates"], "the campaign tag is kept"
+    assert [(p.campaign, p.template) for p in saved] == [
+        (None, None),
+        ("self-assessment", "deadline_reminder"),
+        ("estates", None),
+    ], "and set on the posts, for analytics"
     imported = org.session.exec(select(AuditEntry).where(AuditEntry.action == "post.import")).one()
     details = json.loads(imported.details)
     assert details["posts"] == [[2, saved[0].id], [5, saved[1].id], [6, saved[2].id]]

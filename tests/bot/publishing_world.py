@@ -37,6 +37,7 @@ def publishing_config(**overrides: Any) -> dict[str, Any]:
     raw = small_config()
     raw["roles"]["duty"] = {"actions": ["pause", "takedown"], "accounts": ["*"]}
     raw["people"].append({"email": "sam@example.org", "roles": ["duty"]})
+    raw["people"].append({"email": "lee@example.org", "roles": ["duty"]})
     raw.update(overrides)
     return raw
 

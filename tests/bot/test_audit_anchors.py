@@ -14,7 +14,7 @@ from tests.bot.conftest import Cli
 def test_the_worker_anchors_on_its_interval_to_the_file_and_the_log(
     cli: Cli, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = cli.settings.model_copy(update={"audit_anchor_interval": 120.0})
+    settings = cli.settings.model_copy(update={"audit_anchor_interval": 120.0, "sandbox": True})
     engine = cli.engine
     worker = Worker(settings=settings, engine=engine, clock=cli.clock)
     caplog.set_level(logging.INFO, logger="pressgate.audit")
@@ -40,7 +40,9 @@ def test_the_worker_anchors_on_its_interval_to_the_file_and_the_log(
 def test_a_failed_scheduled_anchor_is_logged_not_raised(
     cli: Cli, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = cli.settings.model_copy(update={"audit_anchor_file": cli.settings.config.parent})
+    settings = cli.settings.model_copy(
+        update={"audit_anchor_file": cli.settings.config.parent, "sandbox": True}
+    )
     engine = cli.engine
     worker = Worker(settings=settings, engine=engine, clock=cli.clock)
     worker.start()

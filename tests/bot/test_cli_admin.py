@@ -33,7 +33,7 @@ def test_map_check_accepts_the_example(cli: Cli) -> None:
         "ok": True,
         "accounts": 3,
         "roles": 5,
-        "people": 7,
+        "people": 8,
     }
 
 

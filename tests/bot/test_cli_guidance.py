@@ -149,6 +149,6 @@ def test_read_and_status_show_who_has_read_the_current_version(cli: Cli) -> None
     readers = {p["email"]: p["read_current"] for p in status["people"]}
     assert readers[ALICE] is True
     assert readers[DANA] is False
-    assert len(readers) == 7
+    assert len(readers) == 8
     table = cli.ok("guidance", "status").stdout
     assert ALICE in table and "yes" in table

@@ -214,7 +214,13 @@ def test_pause_and_resume_need_the_pause_right_and_are_audited(cli: Cli) -> None
     assert refused.exit_code == 1
     cli.ok("pause", "--all", "--as", "sam@example.org", "--reason", "Major incident")
     assert cli("pause", "--all", "--as", "sam@example.org").exit_code == 1, "already paused"
-    cli.ok("resume", "--all", "--as", "sam@example.org")
+    asked = cli.ok("resume", "--all", "--as", "sam@example.org").stdout
+    assert "a second person with the pause right must confirm" in asked
+    assert cli("resume", "--all", "--as", "sam@example.org").exit_code == 1, "not twice alone"
+    assert (
+        "resumed: all publishing (asked by sam@example.org)"
+        in cli.ok("resume", "--all", "--as", "lee@example.org").stdout
+    )
     assert cli("pause", "--as", "sam@example.org").exit_code == 2, "an account or --all"
     exported = cli.ok("audit", "export").stdout
     assert '"action":"publishing.pause"' in exported

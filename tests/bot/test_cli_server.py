@@ -161,8 +161,11 @@ def test_the_sandbox_asked_for_says_so_at_start_in_readyz_and_on_every_post(cli:
             time.sleep(0.2)
     finally:
         stderr = _stop(process)
-    assert "WARNING pressgate.worker: sandbox publisher" in stderr
-    assert "nothing is sent to X" in stderr
+    # Not a terminal: one JSON object a line (bot/logs.py).
+    logged = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    [warning] = [line for line in logged if str(line["event"]).startswith("sandbox publisher")]
+    assert warning["level"] == "warning" and warning["logger"] == "pressgate.worker"
+    assert "nothing is sent to X" in str(warning["event"])
     assert shown["sandbox"] is True
     assert "SANDBOX: published by the sandbox publisher; it is not on X" in (
         cli.ok("show", str(post["id"])).stdout

@@ -100,6 +100,10 @@ def test_nothing_goes_out_while_the_account_or_everything_is_paused(world: World
     assert world.run() == 0, "still paused everywhere"
     controls.resume(world.org.session, actor=sam, now=world.clock.now())
     world.org.session.commit()
+    assert world.run() == 0, "one person asked to resume everything: still paused"
+    lee = world.org.person("lee@example.org")
+    controls.resume(world.org.session, actor=lee, now=world.clock.now())
+    world.org.session.commit()
     assert world.run() == 1
     assert world.on_x() == ["Paused post"]
     assert world.post(post.id).state == PostState.PUBLISHED

@@ -18,7 +18,15 @@ from sqlmodel import Session, col, func, select
 from approvals import audit, review
 from approvals.db import session_scope
 from approvals.map_store import get_person
-from approvals.models import AuditEntry, Post, PostState, Revision, RevisionPart, StrayPost
+from approvals.models import (
+    AuditEntry,
+    Notice,
+    Post,
+    PostState,
+    Revision,
+    RevisionPart,
+    StrayPost,
+)
 from tests.bot.worker_processes import Office, office
 from tests.factories import small_config
 
@@ -99,7 +107,8 @@ def test_the_same_words_twice_never_share_one_post_on_x(
             reason = refused.state_reason or ""
             assert "duplicate content" in reason, reason  # X's own words
             assert "change the wording" in reason, reason
-            assert f"notify alice@example.org: post {second.id} failed" in place.worker_log()
+            told = f"Your post {second.id} on @DeptHelp: Publishing failed"  # the outbox's
+            place.wait_until(lambda: told in place.worker_log(), timeout=30, what="author told")
         else:
             assert len(on_x) == 2
             assert place.post(second.id).state == PostState.PUBLISHED
@@ -278,6 +287,11 @@ def test_reminders_and_approvals_in_parallel_neither_deadlock_nor_repeat(
         place.wait_until(
             lambda: _reminded(place) >= len(submitted), timeout=20, what="every post reminded"
         )
+        place.wait_until(  # the outbox's sender logs them (no Slack here), one line each
+            lambda: all(n.state == "sent" for p in submitted for n in _reminders(place, p)),
+            timeout=30,
+            what="every reminder sent",
+        )
 
     assert errors == [], errors[:5]  # "deadlock detected" before the lock order was one
     assert len(submitted) >= 20, "the test must race enough posts"
@@ -291,7 +305,18 @@ def test_reminders_and_approvals_in_parallel_neither_deadlock_nor_repeat(
     assert {n for _, n in counts} == {1}, "each post reminded once"
     log = place.worker_log()
     for post_id in submitted:
-        assert log.count(f": post {post_id}: ") == 1, f"post {post_id} reminded once in the logs"
+        asked = _reminders(place, post_id)
+        assert asked, f"post {post_id} has reminders in the outbox"
+        told = log.count(f"Reminder: post {post_id} on ")
+        assert told == len(asked), f"post {post_id}: each reminder once in the logs"
+
+
+def _reminders(place: Office, post_id: int) -> list[Notice]:
+    with Session(place.engine) as session:
+        query = select(Notice).where(
+            Notice.post_id == post_id, col(Notice.text).startswith("Reminder: ")
+        )
+        return list(session.exec(query).all())
 
 
 def _reminded(place: Office) -> int:

@@ -123,9 +123,10 @@ def test_markup_and_script_links_in_the_guidance_come_out_inert(
     runs nothing, links nowhere but http(s) and mailto, and fetches nothing."""
     config = cli.settings.config
     rules = ", ".join(f"'{rule}'" for rule in HOSTILE_RULES)
-    config.write_text(
-        config.read_text(encoding="utf-8") + f"ground_rules = [{rules}]\n", encoding="utf-8"
-    )
+    text = config.read_text(encoding="utf-8")
+    assert "\n[guidance]\n" in text
+    text = text.replace("\n[guidance]\n", f"\n[guidance]\nground_rules = [{rules}]\n", 1)
+    config.write_text(text, encoding="utf-8")
     cli.ok("map", "apply", "--as", "dana@example.org")
     cli.ok("guidance", "publish", "--as", "dana@example.org")
     page = client.get("/guidance")

@@ -4,7 +4,7 @@ built-in `SocketModeClient` to connect, receive an envelope and send its ack.
 The handshake, unmasked text frames out, masked frames in, pong for ping and close: the
 framing is a few lines, so no WebSocket library is needed. slack_sdk's client talks plain
 TCP to any port but 443, so `ws://127.0.0.1:PORT/` works as the address
-`apps.connections.open` hands out (see `tests.fakes.slack_calls`).
+`apps.connections.open` hands out (see `tests.fakes.fake_slack`).
 """
 
 import base64

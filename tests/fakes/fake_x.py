@@ -64,6 +64,8 @@ class FakeUser:
     access_token_secret: str
     bearer_token: str  # OAuth 2.0 user access token
     refresh_token: str
+    followers: int = 0
+    followers_per_day: int = 0  # growth, counted from when the fake started
 
 
 @dataclass
@@ -132,6 +134,8 @@ class FakeX(XApi, Wire):
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._used_ids: set[int] = set()
         self._server_errors: list[str] = []
+        self._growth: dict[str, int] = {}  # metric -> gained per hour of a post's age
+        self._started_at = self._clock()
         self._routes = self._route_table()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -220,6 +224,21 @@ class FakeX(XApi, Wire):
             raise ValueError(f"unknown metrics {sorted(unknown)}; known: {METRICS}")
         with self._lock:
             self._posts[tweet_id].metrics.update(counts)
+
+    def grow(self, **per_hour: int) -> None:
+        """Posts gain these metrics for every hour of their age (on top of `set_metrics`), as
+        read at the fake's clock: tests see growth between two reads."""
+        unknown = set(per_hour) - set(METRICS)
+        if unknown:
+            raise ValueError(f"unknown metrics {sorted(unknown)}; known: {METRICS}")
+        with self._lock:
+            self._growth = dict(per_hour)
+
+    def set_followers(self, user: FakeUser, count: int, *, per_day: int = 0) -> None:
+        with self._lock:
+            self._users[user.id].followers = count
+            self._users[user.id].followers_per_day = per_day
+            self._started_at = self._clock()
 
     def fail_next(
         self, method: str, path_prefix: str, kind: str, times: int = 1, reset_in: float = 1.0

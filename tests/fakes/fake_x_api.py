@@ -18,7 +18,7 @@ import time
 from base64 import b64decode
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
@@ -92,6 +92,8 @@ class XApi:
     _media: dict[str, MediaRecord]
     _windows: dict[tuple[str, str], tuple[float, int]]
     _routes: list[_Route]
+    _growth: dict[str, int]
+    _started_at: datetime
     duplicate_check: bool
     _new_post: Callable[[str, str, str | None, list[str], datetime], PostRecord]
     _new_media: Callable[[str, int, str, str, str], MediaRecord]
@@ -272,7 +274,19 @@ class XApi:
         if "author_id" in fields:
             out["author_id"] = post.author_id
         if "public_metrics" in fields:
-            out["public_metrics"] = dict(post.metrics)
+            out["public_metrics"] = self._metrics_now(post)
+        young = self._clock() - post.created_at < timedelta(days=30)
+        private = {"url_link_clicks", "user_profile_clicks"}
+        if "non_public_metrics" in fields and young:  # X: own token, posts under 30 days
+            grown = self._metrics_now(post)
+            out["non_public_metrics"] = {
+                "impression_count": grown["impression_count"],
+                **{k: grown["impression_count"] // 50 for k in sorted(private)},
+            }
+        if "organic_metrics" in fields and young:
+            out["organic_metrics"] = {
+                k: v for k, v in self._metrics_now(post).items() if k != "bookmark_count"
+            }
         if "conversation_id" in fields:
             root = post
             while root.reply_to in self._posts:
@@ -285,6 +299,21 @@ class XApi:
         if post.media_ids and "attachments" in fields:
             out["attachments"] = {"media_keys": [f"3_{m}" for m in post.media_ids]}
         return out
+
+    def _metrics_now(self, post: PostRecord) -> dict[str, int]:
+        """Stored metrics plus what the post gained per hour of its age (`FakeX.grow`)."""
+        hours = max(0, int((self._clock() - post.created_at).total_seconds() // 3600))
+        return {k: v + self._growth.get(k, 0) * hours for k, v in post.metrics.items()}
+
+    def _user_json(self, user: FakeUser) -> dict[str, Any]:
+        days = max(0, (self._clock() - self._started_at).days)
+        followers = user.followers + user.followers_per_day * days
+        return {
+            "id": user.id,
+            "name": user.name,
+            "username": user.username,
+            "public_metrics": {"followers_count": followers, "following_count": 0},
+        }
 
     def _lookup_tweets(self, _user: object, params: dict[str, str], *_: object) -> Reply:
         ids = [i for i in params.get("ids", "").split(",") if i]
@@ -339,8 +368,18 @@ class XApi:
         if len(matches) > size:
             meta["next_token"] = format(int(page[-1].id), "x")
         fields = set(params.get("tweet.fields", "").split(","))
+        private = {"non_public_metrics", "organic_metrics"} & fields
+        if private and (_user is None or getattr(_user, "id", None) != user_id):
+            return problem(  # guess at the wording; X refuses these fields to others
+                403,
+                "Forbidden",
+                f"Sorry, you are not authorized to access {sorted(private)} of this user.",
+            )
         data = [self._tweet_json(p, fields) for p in page]
-        return Reply(200, {"data": data, "meta": meta} if data else {"meta": meta})
+        body: dict[str, Any] = {"data": data, "meta": meta} if data else {"meta": meta}
+        if data and "author_id" in params.get("expansions", "").split(","):
+            body["includes"] = {"users": [self._user_json(self._users[user_id])]}
+        return Reply(200, body)
 
     def _upload_media(self, user: FakeUser, _p: object, headers: Message, body: bytes) -> Reply:
         parts = multipart(headers.get("Content-Type", ""), body)

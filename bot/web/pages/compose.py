@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from approvals import compose, post_templates
+from approvals.analytics.spend import cost_of_parts
 from approvals.config import Action
 from approvals.errors import InvalidInput, NotFound, PermissionDenied, PressgateError
 from approvals.map_store import current_map, get_account
@@ -296,6 +297,9 @@ def _page(
             )
         context.update(_templates(session, request))
         context["report"] = check_config(form.to_check(), pmap.config)
+        context["cost"] = cost_of_parts(
+            [p.text for p in form.parts], sum(len(p.kept) for p in form.parts), pmap.config.x_prices
+        )
     context["problems"] = _problems(form)
     return render(request, PAGE, context, status=status)
 

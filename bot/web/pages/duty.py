@@ -16,9 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from approvals import controls
+from approvals.config import DEFAULT_TIMEZONE
 from approvals.db import MAX_ID
 from approvals.duty import duty_board
 from approvals.errors import InvalidInput, PressgateError
+from approvals.map_store import get_account
+from approvals.schedule import parse_local_time
 from bot.takedowns import take_down
 from bot.web.csrf import csrf_protect
 from bot.web.deps import ViewerDep, flash, now, person, read, render, settings_of, write
@@ -74,20 +77,27 @@ def duty_page(request: Request, who: ViewerDep) -> Response:
 
 
 @router.post("/duty/pause", name="duty_pause")
-def pause(request: Request, who: ViewerDep, account: Field = "", reason: Field = "") -> Response:
+def pause(
+    request: Request, who: ViewerDep, account: Field = "", reason: Field = "", until: Field = ""
+) -> Response:
     try:
         handle, why = _target(account), _reason(reason, "pause")
+        at = now(request)
         with write(request) as session:
+            zone = get_account(session, handle).timezone if handle else DEFAULT_TIMEZONE
+            ends = parse_local_time(until.strip(), zone=zone, now=at) if until.strip() else None
             controls.pause(
                 session,
                 actor=person(session, who),
-                now=now(request),
+                now=at,
                 account_handle=handle,
                 reason=why,
+                until=ends,
             )
     except PressgateError as error:
         return _refused(request, who, error)
-    flash(request, f"Paused: {handle or 'all publishing'}. Nothing goes out there until resumed.")
+    lasts = f"until {until.strip()}" if until.strip() else "until resumed"
+    flash(request, f"Paused: {handle or 'all publishing'}. Nothing goes out there {lasts}.")
     return RedirectResponse("/duty", status_code=303)
 
 
@@ -96,12 +106,16 @@ def resume(request: Request, who: ViewerDep, account: Field = "") -> Response:
     try:
         handle = _target(account)
         with write(request) as session:
-            controls.resume(
+            done = controls.resume(
                 session, actor=person(session, who), now=now(request), account_handle=handle
             )
     except PressgateError as error:
         return _refused(request, who, error)
-    flash(request, f"Resumed: {handle or 'all publishing'}. Posts that fell due go out in order.")
+    target = handle or "all publishing"
+    if done.lifted:
+        flash(request, f"Resumed: {target}. Posts that fell due go out in order.")
+    else:
+        flash(request, f"Resume of {target} requested: a second person must confirm it.")
     return RedirectResponse("/duty", status_code=303)
 
 

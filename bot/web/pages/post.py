@@ -17,14 +17,13 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import posts, review, takedown
+from approvals import posts, review
 from approvals.actions import visible_post
-from approvals.errors import InvalidInput, NotFound, PressgateError, Refused, StaleRevision
+from approvals.errors import InvalidInput, NotFound, PressgateError, StaleRevision
 from approvals.models import Person, Post
 from approvals.post_detail import post_detail
-from approvals.publisher import XError
 from approvals.schedule import parse_local_time, show_local
-from bot.publishers import publisher_factory
+from bot import takedowns
 from bot.web.auth import Viewer
 from bot.web.csrf import csrf_protect
 from bot.web.deps import ViewerDep, flash, now, person, read, render, settings_of, write
@@ -68,6 +67,7 @@ def show_post(
             viewer=person(session, who),
             compare_from=compare_from,
             compare_to=compare_to,
+            now=now(request),
         )
     if refusal is None and detail.comparison.problem is not None:
         status = 422
@@ -181,18 +181,13 @@ def reject(
 @router.post("/posts/{post_id:int}/takedown")
 def take_down(request: Request, post_id: int, who: ViewerDep, reason: FormText = "") -> Response:
     def run(session: Session, post: Post, me: Person) -> str:
-        engine, clock = request.app.state.engine, request.app.state.clock
-        publishers = publisher_factory(settings_of(request), engine, clock)
-        try:
-            publisher = publishers(session, posts.account_of(session, post))
-        except XError as error:
-            raise Refused(str(error)) from None
-        takedown.takedown(
+        takedowns.take_down(
             session,
+            settings=settings_of(request),
+            engine=request.app.state.engine,
+            clock=request.app.state.clock,
             actor=me,
             post_id=post_id,
-            publisher=publisher,
-            now=now(request),
             reason=reason.strip(),
         )
         return "Taken down from X."

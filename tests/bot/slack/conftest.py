@@ -2,7 +2,7 @@
 JSON for clicks and modals, the command's fields for `/pressgate`), signed with the app's
 signing secret (`v0=` HMAC-SHA256 over `v0:{timestamp}:{raw body}`), sent to the real app.
 What pressgate calls back (views.open, response_url, …) lands on the fake Slack on
-loopback (`tests.fakes.slack_calls`)."""
+loopback (`tests.fakes.fake_slack`)."""
 
 import hashlib
 import hmac
@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.web.app import create_app
 from tests.bot.conftest import Cli
 from tests.bot.publishing_world import SECRET
-from tests.fakes.slack_calls import SlackCalls
+from tests.fakes.fake_slack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the format of Slack's (hex, 32)
 # Slack user ids of the example map (deploy/pressgate.example.toml).
@@ -38,7 +38,7 @@ def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def slack_settings(base: Settings, fake: SlackCalls, **changes: Any) -> Settings:
+def slack_settings(base: Settings, fake: FakeSlack, **changes: Any) -> Settings:
     return base.model_copy(
         update={
             "slack_signing_secret": SecretStr(SIGNING_SECRET),
@@ -55,7 +55,7 @@ class Slack:
     """Slack as pressgate sees it: signed requests in, recorded calls out."""
 
     client: httpx.Client  # the in-process TestClient, or a client of a real server
-    fake: SlackCalls
+    fake: FakeSlack
     clock: FrozenClock
 
     def signed(
@@ -155,13 +155,13 @@ def block_actions(user: str, action_id: str, value: str, response_url: str) -> d
 
 
 @pytest.fixture
-def slack_fake() -> Iterator[SlackCalls]:
-    with SlackCalls() as fake:
+def slack_fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
         yield fake
 
 
 @pytest.fixture
-def slack(cli: Cli, slack_fake: SlackCalls) -> Iterator[Slack]:
+def slack(cli: Cli, slack_fake: FakeSlack) -> Iterator[Slack]:
     """The app over the `cli` fixture's database, with Slack set up against the fake."""
     app = create_app(slack_settings(cli.settings, slack_fake), clock=cli.clock)
     with TestClient(app) as client:

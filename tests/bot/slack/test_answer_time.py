@@ -15,16 +15,14 @@ from tests.bot.conftest import Cli
 from tests.bot.slack.conftest import BOB, SAM, Slack, slack_settings
 from tests.bot.web.conftest import serve
 from tests.bot.web.post_world import drafted
-from tests.fakes.slack_calls import SlackCalls
+from tests.fakes.fake_slack import FakeSlack
 
 SLACK_LIMIT = 3.0
 HELD = 4.0  # seconds the post stays locked, and Slack takes to answer: longer than the limit
 
 
 @pytest.mark.slow
-def test_clicks_and_commands_are_answered_within_3_seconds(
-    cli: Cli, slack_fake: SlackCalls
-) -> None:
+def test_clicks_and_commands_are_answered_within_3_seconds(cli: Cli, slack_fake: FakeSlack) -> None:
     post = drafted(cli, "--text", "Applications open on Monday.", "--submit")
     slack_fake.delay = HELD
     app = create_app(slack_settings(cli.settings, slack_fake), clock=cli.clock)

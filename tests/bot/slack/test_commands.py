@@ -36,6 +36,9 @@ def test_pause_all_and_resume_all(slack: Slack, cli: Cli) -> None:
     assert "every account" in slack.fake.answers()[-1]
     assert last_entry(cli)["subject"] == "publishing:all"
     slack.command(SAM, "resume all")
+    assert slack.fake.answers()[-1].startswith("Resume of every account requested")
+    assert last_entry(cli)["action"] == "publishing.resume_requested"
+    slack.command("U0LEE0001", "resume all")
     assert slack.fake.answers()[-1] == (
         "Resumed publishing on every account: posts that fell due meanwhile go out in order."
     )

@@ -26,7 +26,7 @@ from tests.bot.slack.conftest import (
 )
 from tests.bot.web.post_world import ALICE as AS_ALICE
 from tests.bot.web.post_world import audit_entries, drafted
-from tests.fakes.slack_calls import SlackCalls
+from tests.fakes.fake_slack import FakeSlack
 
 
 def submitted(cli: Cli, text: str = "Applications open on Monday.", **kwargs: Any) -> Any:
@@ -277,7 +277,7 @@ def test_a_response_url_not_on_slack_is_never_called(slack: Slack, cli: Cli) -> 
 
 
 def test_without_a_bot_token_reject_points_to_the_review_page(
-    cli: Cli, slack_fake: SlackCalls
+    cli: Cli, slack_fake: FakeSlack
 ) -> None:
     post = submitted(cli)
     settings = slack_settings(cli.settings, slack_fake).model_copy(update={"slack_bot_token": None})

@@ -4,7 +4,6 @@ holds the very next one back."""
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,33 +15,20 @@ from approvals.models import PostState
 from approvals.posts import PartInput, edit
 from approvals.review_links import LinkSigner
 from bot.web.app import create_app
-from tests.bot.publishing_world import SECRET, World, connect_account, publishing_config, x_settings
-from tests.bot.slack.conftest import ALICE, BOB, CAROL, SAM, Slack, slack_settings
+from tests.bot.publishing_world import SECRET, World, connect_account, x_settings
+from tests.bot.slack.conftest import BOB, SAM, Slack, slack_settings
+from tests.bot.slack.signoff_world import slack_config
 from tests.bot.web.conftest import CSRF
 from tests.factories import load_org
+from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_x import FakeX
-from tests.fakes.slack_calls import SlackCalls
 
 MINUTE = timedelta(minutes=1)
-SLACK_IDS = {
-    "alice@example.org": ALICE,
-    "bob@example.org": BOB,
-    "carol@example.org": CAROL,
-    "sam@example.org": SAM,
-}
-
-
-def slack_config() -> dict[str, Any]:
-    raw = publishing_config()
-    for person in raw["people"]:
-        if person["email"] in SLACK_IDS:
-            person["slack_id"] = SLACK_IDS[person["email"]]
-    return raw
 
 
 @pytest.fixture
 def published_world(
-    session: Session, engine: Engine, clock: FrozenClock, slack_fake: SlackCalls
+    session: Session, engine: Engine, clock: FrozenClock, slack_fake: FakeSlack
 ) -> Iterator[tuple[World, Slack]]:
     """The world of the dispatcher tests (fake X, accounts connected) with Slack set up and
     the web app over the same database."""

@@ -15,12 +15,12 @@ from bot.web.app import create_app
 from tests.bot.conftest import Cli, every_row
 from tests.bot.slack.conftest import BOB, SAM, STRANGER, block_actions, slack_settings
 from tests.bot.web.post_world import drafted
+from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.fake_socket_mode import FakeSocketMode
-from tests.fakes.slack_calls import SlackCalls
 
 
 @pytest.fixture
-def socket(cli: Cli, slack_fake: SlackCalls) -> Iterator[FakeSocketMode]:
+def socket(cli: Cli, slack_fake: FakeSlack) -> Iterator[FakeSocketMode]:
     """The app running with Socket Mode on, connected to the fake Socket Mode endpoint."""
     with FakeSocketMode() as endpoint:
         slack_fake.socket_url = endpoint.url
@@ -36,7 +36,7 @@ def socket(cli: Cli, slack_fake: SlackCalls) -> Iterator[FakeSocketMode]:
     assert app.state.socket_mode.connected is False, "stopped with the app"
 
 
-def command(fake: SlackCalls, envelope_id: str, user: str, text: str) -> dict[str, object]:
+def command(fake: FakeSlack, envelope_id: str, user: str, text: str) -> dict[str, object]:
     fields = {
         "command": "/pressgate",
         "text": text,
@@ -54,7 +54,7 @@ def command(fake: SlackCalls, envelope_id: str, user: str, text: str) -> dict[st
 
 
 def test_a_command_over_socket_mode_is_acknowledged_then_done(
-    socket: FakeSocketMode, slack_fake: SlackCalls, cli: Cli
+    socket: FakeSocketMode, slack_fake: FakeSlack, cli: Cli
 ) -> None:
     (opened,) = slack_fake.of("apps.connections.open")
     assert opened.token == slack_fake.app_token
@@ -69,7 +69,7 @@ def test_a_command_over_socket_mode_is_acknowledged_then_done(
 
 
 def test_a_click_over_socket_mode_approves(
-    socket: FakeSocketMode, slack_fake: SlackCalls, cli: Cli
+    socket: FakeSocketMode, slack_fake: FakeSlack, cli: Cli
 ) -> None:
     post = drafted(cli, "--text", "Applications open on Monday.", "--submit")
     value = f"{post['id']}:{post['revision_hash']}"
@@ -81,7 +81,7 @@ def test_a_click_over_socket_mode_approves(
 
 
 def test_an_unknown_user_over_socket_mode_changes_nothing(
-    socket: FakeSocketMode, slack_fake: SlackCalls, cli: Cli
+    socket: FakeSocketMode, slack_fake: FakeSlack, cli: Cli
 ) -> None:
     before = every_row(cli)
     socket.send(command(slack_fake, "env-3", STRANGER, "pause all Panic"))
@@ -91,7 +91,7 @@ def test_an_unknown_user_over_socket_mode_changes_nothing(
 
 
 def test_the_reject_modal_over_socket_mode_shows_errors_in_its_ack(
-    socket: FakeSocketMode, slack_fake: SlackCalls, cli: Cli
+    socket: FakeSocketMode, slack_fake: FakeSlack, cli: Cli
 ) -> None:
     post = drafted(cli, "--text", "Applications open on Monday.", "--submit")
     view = {
@@ -110,7 +110,7 @@ def test_the_reject_modal_over_socket_mode_shows_errors_in_its_ack(
 
 
 def test_without_slack_the_app_still_serves_and_logs_no_token(
-    cli: Cli, slack_fake: SlackCalls, caplog: pytest.LogCaptureFixture, debug_logging: None
+    cli: Cli, slack_fake: FakeSlack, caplog: pytest.LogCaptureFixture, debug_logging: None
 ) -> None:
     wrong = "xapp-1-A0PRESSGATE-0000-not-the-right-token"
     settings = slack_settings(cli.settings, slack_fake, slack_app_token=SecretStr(wrong))

@@ -119,6 +119,24 @@ def test_pauses_cover_the_days_from_when_they_began(web: Web, cli: Cli) -> None:
     assert all(d.holds for d in week.days), "a pause lasts until resumed"
 
 
+def test_a_pause_with_an_end_covers_the_days_up_to_its_end(web: Web, cli: Cli) -> None:
+    cli.ok(
+        "pause",
+        "@DeptNews",
+        "--as",
+        "sam@example.org",
+        "--reason",
+        "Briefing",
+        "--until",
+        "2026-11-26 18:00",
+    )
+    page = _calendar(web.sign_in("alice@example.org"), "week=2026-W48")
+    (news, _help) = page.context["cal"].accounts
+    (hold,) = news.holds
+    assert "until Thu 26 Nov 2026 18:00 GMT" in hold.detail
+    assert [d.day.day for d in news.days if d.holds] == [24, 25, 26]
+
+
 def test_a_blackout_window_covers_its_local_days_on_its_accounts_only(web: Web) -> None:
     """The example map's pre-election period: 20 April 00:00 to 7 May 22:00, London time,
     on @DeptNews."""

@@ -135,11 +135,18 @@ def test_the_duty_officer_pauses_and_resumes_everything(web: Web, cli: Cli) -> N
     assert _last_entry(cli)["subject"] == "publishing:all"
     page = _board(web)
     assert page.context["board"].everything.paused
-    assert "PAUSED everywhere" in page.text and "Resume all publishing" in page.text
+    assert "PAUSED everywhere" in page.text and "Ask to resume all publishing" in page.text
+    assert web.post("/duty/resume", {"account": "all"}).status_code == 303
+    assert _last_entry(cli)["action"] == "publishing.resume_requested"
+    page = _board(web)
+    assert page.context["board"].everything.paused, "one person cannot lift it"
+    assert "Resume asked by sam@example.org" in page.text
+    web.sign_in("lee@example.org")
+    assert "Confirm: resume all publishing" in _board(web).text
     assert web.post("/duty/resume", {"account": "all"}).status_code == 303
     assert (_last_entry(cli)["action"], _last_entry(cli)["details"]) == (
         "publishing.resume",
-        {"via": "web"},
+        {"via": "web", "requested_by": "sam@example.org", "confirmed_by": "lee@example.org"},
     )
     assert not _board(web).context["board"].everything.paused
 

@@ -70,9 +70,10 @@ def test_script_and_script_links_in_the_guidance_do_nothing_in_a_browser(
         '<img src=x onerror="window.pwned = 3"> ![logo](https://evil.example/logo.png)',
     ]
     listed = ", ".join(f"'{rule}'" for rule in rules)
-    config.write_text(
-        config.read_text(encoding="utf-8") + f"ground_rules = [{listed}]\n", encoding="utf-8"
-    )
+    text = config.read_text(encoding="utf-8")
+    assert "\n[guidance]\n" in text
+    text = text.replace("\n[guidance]\n", f"\n[guidance]\nground_rules = [{listed}]\n", 1)
+    config.write_text(text, encoding="utf-8")
     cli.ok("map", "apply", "--as", "dana@example.org")
     page = browser.new_page()
     requested: list[str] = []

@@ -1,0 +1,199 @@
+"""The spend ledger: every call pressgate makes to X, what X bills for it, and the budgets.
+
+Calls are recorded by the code that makes them (`bot.x_spend`), each in its own short
+transaction after the call, priced by the map in force. X bills a resource read twice in one
+UTC day once (`XRead` remembers what was billed today) and bills nothing for a failed call.
+Budgets warn, they never block: at `warn_percent` of a month's budget the post's author is
+told, at 100% the strategy lead (everyone with `view_analytics` on the account); each
+warning once a month, claimed like any other one-time work (`approvals.analytics.once`).
+
+Lock order (see `approvals.db`): the billed-read and claim keys, then the audit head, last.
+A takedown writes its ledger rows inside its own transaction (a savepoint after the post's
+row lock it already holds), never in a second one that would wait for that lock.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, func, select
+
+from approvals import audit
+from approvals.analytics.models import XCall, XRead
+from approvals.analytics.once import claim_once, insert_absent
+from approvals.analytics.prices import KINDS, MICROS, XPrices, dollars
+from approvals.audit import SYSTEM
+from approvals.config import Action
+from approvals.map_store import current_map
+from approvals.models import Account, Person, Post
+from approvals.posts import current_revision, revision_parts
+from approvals.twitter_text import extract_urls
+
+READS = frozenset({"read_post", "read_user", "owned_read"})  # billed per resource returned
+
+
+@dataclass(frozen=True)
+class CallMade:
+    """What the code that called X knows about one call."""
+
+    kind: str
+    endpoint: str
+    ok: bool
+    account_id: int | None = None
+    post_id: int | None = None
+    resources: list[str] = field(default_factory=list)  # ids read, for reads (daily billing)
+    units: int = 1  # for calls that are not reads: how many were made
+    via: str = "dispatch"
+
+
+@dataclass(frozen=True)
+class BudgetAlert:
+    """A budget crossed: whom to tell, and what."""
+
+    people: list[str]
+    level: str  # "warn" or "over"
+    message: str
+
+
+@dataclass(frozen=True)
+class PublishCost:
+    """What publishing a post will cost, part by part, in one line for people."""
+
+    micros: int
+    posts: int
+    with_link: int
+    line: str
+
+
+def month_start(at: datetime) -> datetime:
+    at = at.astimezone(UTC)
+    return datetime(at.year, at.month, 1, tzinfo=UTC)
+
+
+def cost_of_parts(texts: list[str], images: int, prices: XPrices) -> PublishCost:
+    """Each part is one create request, dearer when it contains a link; images are uploads."""
+    with_link = sum(1 for t in texts if extract_urls(t))
+    plain = len(texts) - with_link
+    micros = (
+        with_link * prices.micros("create_post_url")
+        + plain * prices.micros("create_post")
+        + images * prices.micros("media_upload")
+    )
+    if len(texts) == 1:
+        what = "contains a link" if with_link else "no link"
+    else:
+        what = f"{len(texts)} posts, {with_link} with a link"
+    return PublishCost(micros, len(texts), with_link, f"{what}: {dollars(micros)}")
+
+
+def publish_cost(session: Session, post: Post) -> PublishCost:
+    """What publishing `post`'s current words costs at the prices of the map in force (for
+    `show`, the compose and post pages and the Slack request)."""
+    parts = revision_parts(session, current_revision(session, post))
+    images = sum(len(p.media) for p in parts)
+    return cost_of_parts([p.text for p in parts], images, current_map(session).config.x_prices)
+
+
+def record_call(session: Session, *, call: CallMade, now: datetime) -> list[BudgetAlert]:
+    """Write one call to the ledger; returns the budget warnings it set off (to be sent
+    after the caller commits)."""
+    if call.kind not in KINDS:
+        raise ValueError(f"unknown kind of X call {call.kind!r}")
+    pmap = current_map(session)
+    unit = pmap.config.x_prices.micros(call.kind)
+    if not call.ok:
+        resources, charged = max(len(call.resources), call.units), 0
+    elif call.kind in READS:
+        day = now.astimezone(UTC).strftime("%Y-%m-%d")
+        rows = [{"day": day, "resource": r} for r in dict.fromkeys(call.resources)]
+        resources, charged = len(call.resources), insert_absent(session, XRead, rows)
+    else:
+        resources = charged = call.units
+    session.add(
+        XCall(
+            at=now,
+            account_id=call.account_id,
+            post_id=call.post_id,
+            kind=call.kind,
+            endpoint=call.endpoint,
+            resources=resources,
+            charged=charged,
+            unit_price_micros=unit,
+            cost_micros=unit * charged,
+            ok=call.ok,
+            via=call.via,
+        )
+    )
+    session.flush()
+    if unit * charged == 0:
+        return []
+    return _check_budgets(session, call=call, now=now)
+
+
+def spent(session: Session, *, since: datetime, account_id: int | None = None) -> int:
+    """Micro-dollars billed since `since` (one account, or all)."""
+    query = select(func.coalesce(func.sum(XCall.cost_micros), 0)).where(col(XCall.at) >= since)
+    if account_id is not None:
+        query = query.where(XCall.account_id == account_id)
+    return int(session.exec(query).one())
+
+
+def _check_budgets(session: Session, *, call: CallMade, now: datetime) -> list[BudgetAlert]:
+    pmap = current_map(session)
+    budgets = pmap.config.budgets
+    start = month_start(now)
+    month = start.strftime("%Y-%m")
+    scopes: list[tuple[str, Decimal, int | None, Account | None]] = []
+    if budgets.monthly is not None:
+        scopes.append(("all accounts", budgets.monthly, None, None))
+    account = session.get(Account, call.account_id) if call.account_id is not None else None
+    if account is not None and budgets.for_account(account.key) is not None:
+        amount = budgets.for_account(account.key)
+        assert amount is not None
+        scopes.append((account.handle, amount, account.id, account))
+    alerts: list[BudgetAlert] = []
+    for label, amount, account_id, scoped in scopes:
+        budget = int(amount * MICROS)
+        used = spent(session, since=start, account_id=account_id)
+        percent = used * 100 // budget
+        for level, threshold in (("over", 100), ("warn", budgets.warn_percent)):
+            if percent < threshold:
+                continue
+            people = _whom(session, level=level, call=call, account=scoped)
+            if level == "warn" and not people:
+                break  # a read for no post: the next post's author is the one to tell
+            name = f"budget:{level}:{label}:{month}"
+            if not claim_once(session, name=name, worker=SYSTEM, now=now):
+                break  # this level (and so the lower one) was told already this month
+            message = (
+                f"X spend for {label} in {month} is {dollars(used)}, {percent}% of the "
+                f"{dollars(budget)} budget"
+                + (" (posts still go out; budgets never block)" if level == "over" else "")
+            )
+            audit.record(
+                session,
+                actor=SYSTEM,
+                action=f"spend.budget_{level}",
+                subject=f"budget:{label}",
+                at=now,
+                details={"month": month, "spent": dollars(used), "budget": dollars(budget)},
+            )
+            alerts.append(BudgetAlert(people, level, message))
+            break  # one message per scope and call: "over" says all "warn" would
+    return alerts
+
+
+def _whom(session: Session, *, level: str, call: CallMade, account: Account | None) -> list[str]:
+    """The author of the post the call was for (warn); the strategy lead, and the author
+    (over: one message says what the warning would have)."""
+    pmap = current_map(session)
+    post = session.get(Post, call.post_id) if call.post_id is not None else None
+    author = session.get(Person, post.author_id) if post is not None else None
+    authors = [author.email] if author is not None else []
+    if level == "warn":
+        return authors
+    if account is not None:
+        leads = pmap.holders(Action.VIEW_ANALYTICS, account.handle)
+    else:
+        leads = [p.email for p in pmap.config.people if pmap.can(p.email, Action.VIEW_ANALYTICS)]
+    return leads + [a for a in authors if a not in leads]
