@@ -5,6 +5,8 @@ CSV writer). `collect` runs the collector at once, outside the hourly claim: it 
 asked" of reading a post twice in a day.
 """
 
+from __future__ import annotations
+
 import sys
 from pathlib import Path
 from typing import Annotated

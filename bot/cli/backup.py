@@ -1,5 +1,7 @@
 """`pressgate backup` and `pressgate restore`: the whole database to a file and back."""
 
+from __future__ import annotations
+
 from pathlib import Path
 from typing import Annotated
 

@@ -3,6 +3,8 @@
 Each command parses, calls one function of `approvals.consultation`, and prints.
 """
 
+from __future__ import annotations
+
 from dataclasses import asdict
 from typing import Annotated, Any
 

@@ -3,6 +3,8 @@
 Each command parses its arguments, calls one domain function and prints the result.
 """
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer

@@ -1,5 +1,7 @@
 """`pressgate secrets rotate`: the stored X tokens re-encrypted under a new secret key."""
 
+from __future__ import annotations
+
 import typer
 
 from approvals.errors import InvalidInput

@@ -40,6 +40,7 @@ def _prepare(app: App, config: Path) -> None:
 
 def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> None:
     """The web app, with the scheduler running beside it in the same process if `worker`."""
+    from bot.shutdown import stop_within
     from bot.worker import Worker
 
     settings = app.settings
