@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from approvals.config import DEFAULT_TIMEZONE, Action, BlackoutConfig
-from approvals.controls import global_pause, window_utc
+from approvals.delivery.controls import global_pause, window_utc
 from approvals.errors import InvalidInput, PermissionDenied
 from approvals.inbox import rows
 from approvals.map_store import current_map, get_account

@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
-from approvals.config_stages import (
+from approvals.errors import ConfigError
+from approvals.signoff.config_stages import (
     WILDCARD as WILDCARD,  # re-exported: the map's "every account"
 )
-from approvals.config_stages import (
+from approvals.signoff.config_stages import (
     ExtraStageConfig,
     StageConfig,
 )
-from approvals.errors import ConfigError
 
 DEFAULT_TIMEZONE = "Europe/London"
 _HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")

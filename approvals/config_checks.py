@@ -14,9 +14,13 @@ from approvals.config import (
     _same_handle,
     normalise_handle,
 )
-from approvals.config_stages import APPROVAL_SETTINGS, check_account_stages, check_extra_stages
 from approvals.errors import InvalidInput
 from approvals.schedule import local_to_utc
+from approvals.signoff.config_stages import (
+    APPROVAL_SETTINGS,
+    check_account_stages,
+    check_extra_stages,
+)
 
 
 def cross_check(config: PressgateConfig) -> list[str]:

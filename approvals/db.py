@@ -21,8 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from approvals.audit_keys import ENGINE_OPTION, AuditKeyring
 from approvals.db_files import sqlite_file as sqlite_file  # re-exported
+from approvals.records.audit_keys import ENGINE_OPTION, AuditKeyring
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 # Ids are INTEGER columns: 64 bits on SQLite but 32 on PostgreSQL, so no row of either can

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from approvals.audit import entries_for
 from approvals.models import Approval, Decision, Person, Post, Revision
+from approvals.records.audit import entries_for
 from approvals.schedule import show_local
 
 HASH_SHOWN = 12  # characters of a content hash people compare by eye

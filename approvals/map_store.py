@@ -12,12 +12,12 @@ from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
-from approvals import audit
-from approvals.audit import canonical_json
 from approvals.config import Action, PressgateConfig
 from approvals.errors import NotFound, Refused
 from approvals.models import Account, ConfigVersion, Person
 from approvals.permissions import PermissionMap
+from approvals.records import audit
+from approvals.records.audit import canonical_json
 
 _HANDLE_KEY = re.compile(r"[a-z0-9_]{1,15}")
 

@@ -22,14 +22,14 @@ from datetime import datetime
 from sqlalchemy import String, cast, func, literal, select
 from sqlmodel import Session, col
 
-from approvals.audit import read_head
+from approvals.messaging.notices import PENDING
 from approvals.models import Approval, AuditEntry, Decision, Notice, Post, PostState
-from approvals.notices import PENDING
+from approvals.records.audit import read_head
 
 # Upper bounds, in seconds, of the histogram buckets (Prometheus adds +Inf).
 LATENESS_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0)
 TURNAROUND_BUCKETS = (300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
-# Markers in audit details, as canonical JSON writes them (approvals/outcomes.py).
+# Markers in audit details, as canonical JSON writes them (approvals/delivery/outcomes.py).
 RATE_LIMITED = '%"rate_limited":true%'
 RETRYABLE = '%"retryable":true%'
 FOR_GOOD = '%"retryable":false%'
@@ -156,6 +156,7 @@ def _turnaround(session: Session) -> list[float]:
 
 
 def outbox_depth(session: Session) -> int:
-    """Notices in the outbox still waiting to be sent (approvals/notices.py, the sender)."""
+    """Notices in the outbox still waiting to be sent (approvals/messaging/notices.py, the
+    sender)."""
     query = select(func.count()).where(col(Notice.state) == PENDING)
     return int(session.scalars(query).one())

@@ -200,7 +200,7 @@ class AuditEntry(SQLModel, table=True):
     """One link of the hash chain. `seq` is gapless: it is taken under the head row's lock.
 
     `hash` is an HMAC under the audit key named by `key_id`; entries written before the chain
-    was keyed have no `key_id` and a plain SHA-256 `hash` (see approvals/audit.py).
+    was keyed have no `key_id` and a plain SHA-256 `hash` (see approvals/records/audit.py).
     """
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

@@ -11,16 +11,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from approvals import audit, images, policy
 from approvals.analytics.models import RevisionFinding
-from approvals.audit import canonical_json
 from approvals.config import Action
+from approvals.content import images, policy
+from approvals.content.hidden_text import refuse_control_characters
+from approvals.content.images import CheckedImage
+from approvals.content.reasons import check_reason
 from approvals.errors import IllegalTransition, InvalidInput, PermissionDenied, Refused
-from approvals.hidden_text import refuse_control_characters
-from approvals.images import CheckedImage
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, MediaAsset, Person, Post, PostState, Revision, RevisionPart
-from approvals.reasons import check_reason
+from approvals.records import audit
+from approvals.records.audit import canonical_json
 
 # Re-exported: the thread limits live with the thread's shape (`approvals.threads`).
 from approvals.threads import MAX_PART_CHARS as MAX_PART_CHARS

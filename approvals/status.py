@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from approvals.config import Action
-from approvals.duty import DutyBoard, duty_board
+from approvals.delivery.duty import DutyBoard, duty_board
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
 from approvals.summary import PostView, post_view

@@ -8,12 +8,12 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from approvals.analytics.spend import cost_of_parts
+from approvals.delivery.strays import strays_of
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post, PostState
 from approvals.posts import account_of, current_revision, policy_report, revision_parts
-from approvals.review import quorum
 from approvals.schedule import show_local
-from approvals.strays import strays_of
+from approvals.signoff.review import quorum
 
 ACTIVE_STATES = frozenset(
     {

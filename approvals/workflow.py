@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from approvals import audit
 from approvals.errors import IllegalTransition, NotFound
 from approvals.models import Post, PostState
+from approvals.records import audit
 
 S = PostState
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
-from approvals.audit_anchor import Anchor, AnchorSink, publish_anchor, take_anchor
 from approvals.clock import Clock
 from approvals.db import session_scope
 from approvals.errors import PressgateError
+from approvals.records.audit_anchor import Anchor, AnchorSink, publish_anchor, take_anchor
 from bot.settings import Settings
 
 log = logging.getLogger("pressgate.audit")

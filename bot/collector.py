@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from approvals import audit
 from approvals.analytics.collector import (
     OwnTimeline,
     due_windows,
@@ -24,12 +23,13 @@ from approvals.analytics.collector import (
     track_published,
 )
 from approvals.analytics.once import claim_once
-from approvals.audit import SYSTEM
 from approvals.clock import Clock
 from approvals.db import session_scope
+from approvals.delivery.publisher import RateLimited, XError
 from approvals.map_store import current_map
 from approvals.models import Account
-from approvals.publisher import RateLimited, XError
+from approvals.records import audit
+from approvals.records.audit import SYSTEM
 
 log = logging.getLogger("pressgate.collector")
 TimelineFor = Callable[[Session, Account], OwnTimeline | None]

@@ -4,10 +4,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from approvals import posts, review
+from approvals import posts
 from approvals.map_store import get_person
 from approvals.models import Post
 from approvals.posts import PartInput
+from approvals.signoff import review
 
 
 def seed(session: Session, *, now: datetime) -> int:

@@ -21,15 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from approvals import outcomes
 from approvals.clock import Clock
 from approvals.db import session_scope
-from approvals.errors import PressgateError
-from approvals.models import MediaAsset, Person
-from approvals.notify import Notifier
-from approvals.outcomes import IdTaken, LostClaim
-from approvals.posts import account_of
-from approvals.publisher import (
+from approvals.delivery import outcomes
+from approvals.delivery.outcomes import IdTaken, LostClaim
+from approvals.delivery.publisher import (
     OutcomeUnknown,
     OutgoingMedia,
     OutgoingPart,
@@ -38,7 +34,11 @@ from approvals.publisher import (
     XError,
     XPublisher,
 )
-from approvals.publishing import Claim, accounts_with_work, claim_next
+from approvals.delivery.publishing import Claim, accounts_with_work, claim_next
+from approvals.errors import PressgateError
+from approvals.messaging.notify import Notifier
+from approvals.models import MediaAsset, Person
+from approvals.posts import account_of
 from bot.jobs import DispatchPolicy, Job, PartJob
 from bot.leases import LeaseKeeper
 from bot.logs import bind

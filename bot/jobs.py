@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from approvals.publisher import OutgoingPart, XPublisher
+from approvals.delivery.publisher import OutgoingPart, XPublisher
 
 
 @dataclass(frozen=True)

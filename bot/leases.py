@@ -4,7 +4,7 @@ A claim's lease is what lets another worker take over a post whose worker died. 
 that is alive renews the leases of the posts it holds every third of the lease, so a slow
 call to X never looks like a death; a worker that is frozen (a long pause, a suspended VM,
 SIGSTOP) renews nothing, its leases run out, and the post is taken over. When it wakes, the
-renewal tells it so, and fencing (`approvals.outcomes`) keeps it from sending or recording.
+renewal tells it so, and fencing (`approvals.delivery.outcomes`) keeps it from sending or recording.
 """
 
 import logging
@@ -15,10 +15,10 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
-from approvals import outcomes
 from approvals.clock import Clock
 from approvals.db import session_scope
-from approvals.outcomes import LostClaim
+from approvals.delivery import outcomes
+from approvals.delivery.outcomes import LostClaim
 
 log = logging.getLogger("pressgate.leases")
 

@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from functools import cache
 
-from approvals.review_links import LinkSigner
+from approvals.signoff.review_links import LinkSigner
 from bot.settings import Settings
 
 

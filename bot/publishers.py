@@ -8,11 +8,11 @@ from sqlmodel import Session
 
 from approvals.analytics.collector import OwnTimeline
 from approvals.clock import Clock
-from approvals.credentials import XTokens, replace_tokens, tokens_of
 from approvals.db import session_scope
+from approvals.delivery.credentials import XTokens, replace_tokens, tokens_of
+from approvals.delivery.publisher import Rejected, XPublisher
+from approvals.messaging.notify import Notifier
 from approvals.models import Account
-from approvals.notify import Notifier
-from approvals.publisher import Rejected, XPublisher
 from bot.sandbox import SandboxPublisher
 from bot.settings import Settings
 from bot.x_client import OnCall, XClient

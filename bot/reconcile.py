@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
 
-from approvals.publisher import TimelinePost
+from approvals.delivery.publisher import TimelinePost
 
 # How far before its first attempt a post may appear to have been created on X: the two
 # clocks differ by this much at most (NTP keeps servers within a fraction of a second).

@@ -1,6 +1,6 @@
 """What the dispatcher writes down after each call to X.
 
-Each method is one short transaction through `approvals.outcomes`, fenced by the claim's
+Each method is one short transaction through `approvals.delivery.outcomes`, fenced by the claim's
 token: a worker that lost its claim gets `LostClaim` from any of them and records nothing.
 Failed attempts are counted here: only calls that X answered with an error (and errors
 nobody classified) count towards `max_attempts`; timeouts, lost connections, crashes and
@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from approvals import outcomes
 from approvals.clock import Clock
 from approvals.db import session_scope
-from approvals.notify import Notifier
-from approvals.outcomes import LostClaim, Reconciled
+from approvals.delivery import outcomes
+from approvals.delivery.outcomes import LostClaim, Reconciled
+from approvals.messaging.notify import Notifier
 from bot.jobs import DispatchPolicy, Job, PartJob
 
 log = logging.getLogger("pressgate.dispatcher")

@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 
 from approvals.clock import Clock
 from approvals.db import session_scope
+from approvals.delivery.publisher import OutgoingPart, Rejected, TimelinePost
 from approvals.models import SandboxPost
-from approvals.publisher import OutgoingPart, Rejected, TimelinePost
 
 PREFIX = "sandbox-"
 

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from approvals.audit_keys import AuditKeyring
 from approvals.errors import InvalidInput, Refused
 from approvals.files import shipped
+from approvals.records.audit_keys import AuditKeyring
 
 DEFAULT_DATA_DIR = Path("var")
 MIN_SECRET_CHARS = 32

@@ -1,4 +1,4 @@
-"""Finding and removing stray copies on X (see `approvals.strays` for what they are).
+"""Finding and removing stray copies on X (see `approvals.delivery.strays` for what they are).
 
 The worker that lost its claim writes down the copy it made and deletes it at once; every
 dispatcher pass also deletes whatever is still pending, so a stray is removed even when its
@@ -10,12 +10,12 @@ import logging
 
 from sqlalchemy.engine import Engine
 
-from approvals import strays
 from approvals.clock import Clock
 from approvals.db import session_scope
+from approvals.delivery import strays
+from approvals.delivery.publisher import XError, XPublisher
+from approvals.delivery.strays import Stray
 from approvals.models import Account
-from approvals.publisher import XError, XPublisher
-from approvals.strays import Stray
 from bot.publishers import PublisherFor
 
 log = logging.getLogger("pressgate.strays")

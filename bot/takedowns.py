@@ -5,10 +5,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from approvals.clock import Clock
+from approvals.delivery.publisher import XError
+from approvals.delivery.takedown import takedown
 from approvals.errors import NotFound, Refused
 from approvals.models import Account, Person, Post
-from approvals.publisher import XError
-from approvals.takedown import takedown
 from bot.publishers import publisher_factory
 from bot.settings import Settings
 from bot.x_spend import within

@@ -16,12 +16,12 @@ from sqlalchemy.engine import Engine
 
 from approvals.analytics.digest import weekly_digests
 from approvals.clock import Clock, SystemClock
-from approvals.controls import lift_ended_pauses, pauses_ended
 from approvals.db import session_scope
-from approvals.escalation import due_escalations
-from approvals.notify import Notifier, OutboxNotifier
-from approvals.publishing import next_due_at
-from approvals.reminders import due_reminders
+from approvals.delivery.controls import lift_ended_pauses, pauses_ended
+from approvals.delivery.publishing import next_due_at
+from approvals.messaging.notify import Notifier, OutboxNotifier
+from approvals.signoff.escalation import due_escalations
+from approvals.signoff.reminders import due_reminders
 from bot.audit_anchors import schedule_anchoring
 from bot.collector import Collector
 from bot.dispatcher import Dispatcher

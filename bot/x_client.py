@@ -1,6 +1,6 @@
 """One corporate account's voice on X, over tweepy's `Client` (API v2).
 
-Implements `approvals.publisher.XPublisher`. tweepy's errors are translated into what they
+Implements `approvals.delivery.publisher.XPublisher`. tweepy's errors are translated into what they
 mean for exactly-once publishing: `RateLimited` and `Rejected` posted nothing for sure;
 `OutcomeUnknown` may have posted (timeouts, dropped connections, X's 5xx), so the caller
 must reconcile against the timeline before trying again. Media goes up through X's v2 upload
@@ -18,8 +18,9 @@ from requests_oauthlib import OAuth1
 
 from approvals.analytics.collector import PostFigures, TimelineRead, Window
 from approvals.analytics.spend import CallMade
-from approvals.credentials import XTokens
-from approvals.publisher import (
+from approvals.content.twitter_text import extract_urls
+from approvals.delivery.credentials import XTokens
+from approvals.delivery.publisher import (
     OutcomeUnknown,
     OutgoingMedia,
     OutgoingPart,
@@ -27,7 +28,6 @@ from approvals.publisher import (
     Rejected,
     TimelinePost,
 )
-from approvals.twitter_text import extract_urls
 from bot.x_transport import DEFAULT_BASE_URL, point_session_at
 
 log = logging.getLogger("pressgate.x")

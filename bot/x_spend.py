@@ -19,7 +19,7 @@ from sqlmodel import Session
 from approvals.analytics.spend import BudgetAlert, CallMade, record_call
 from approvals.clock import Clock
 from approvals.db import session_scope
-from approvals.notify import Notifier
+from approvals.messaging.notify import Notifier
 
 log = logging.getLogger("pressgate.spend")
 _POST: ContextVar[int | None] = ContextVar("pressgate_spend_post", default=None)

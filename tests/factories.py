@@ -7,14 +7,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from approvals import posts, review
-from approvals.audit import SYSTEM
-from approvals.audit_keys import AuditKeyring
+from approvals import posts
 from approvals.clock import FrozenClock
 from approvals.config import PressgateConfig, config_from_dict, load_config
 from approvals.map_store import apply_config, get_person
 from approvals.models import Person, Post
 from approvals.posts import PartInput
+from approvals.records.audit import SYSTEM
+from approvals.records.audit_keys import AuditKeyring
+from approvals.signoff import review
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "deploy" / "pressgate.example.toml"

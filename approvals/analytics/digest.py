@@ -10,14 +10,14 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from approvals import audit
 from approvals.analytics.dashboard import Dashboard, dashboard, last_weeks
 from approvals.analytics.export import hours, rate
 from approvals.analytics.once import claim_once
 from approvals.analytics.prices import dollars
-from approvals.audit import SYSTEM
 from approvals.config import Action
 from approvals.map_store import current_map
+from approvals.records import audit
+from approvals.records.audit import SYSTEM
 
 
 def weekly_digests(

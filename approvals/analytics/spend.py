@@ -18,16 +18,16 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
 
-from approvals import audit
 from approvals.analytics.models import XCall, XRead
 from approvals.analytics.once import claim_once, insert_absent
 from approvals.analytics.prices import KINDS, MICROS, XPrices, dollars
-from approvals.audit import SYSTEM
 from approvals.config import Action
+from approvals.content.twitter_text import extract_urls
 from approvals.map_store import current_map
 from approvals.models import Account, Person, Post
 from approvals.posts import current_revision, revision_parts
-from approvals.twitter_text import extract_urls
+from approvals.records import audit
+from approvals.records.audit import SYSTEM
 
 READS = frozenset({"read_post", "read_user", "owned_read"})  # billed per resource returned
 

@@ -28,9 +28,9 @@ from bot.cli.common import (
 from bot.private_files import make_private_dirs, private_writer
 
 if TYPE_CHECKING:
-    from approvals import audit
     from approvals.config import PressgateConfig
     from approvals.permissions import PermissionMap
+    from approvals.records import audit
 
 
 EXAMPLE_CONFIG = shipped("deploy/pressgate.example.toml")
@@ -68,8 +68,8 @@ def load_or_exit(path: Path) -> PressgateConfig:
 def migrate(app: App, revision: str = "head") -> None:
     """Bring the schema to `revision`; at the newest, also key an audit log written before
     the chain was keyed, so the re-keying happens now rather than at the next change."""
-    from approvals import audit
     from approvals.migrate import upgrade
+    from approvals.records import audit
 
     upgrade(app.engine, revision)
     if revision != "head":
@@ -248,7 +248,7 @@ def _explain_post(app: App, post_id: str, json_out: bool) -> None:
 
 def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
     from approvals.config import Action
-    from approvals.stages import explain_stages
+    from approvals.signoff.stages import explain_stages
 
     try:
         account = pmap.account(handle)
@@ -329,7 +329,7 @@ def audit_verify(
     ctx: typer.Context, anchor_file: AnchorFileOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Check the whole chain and its sealed head; exit status 1 and the first broken entry."""
-    from approvals.audit_anchor import read_anchors, verify_with_anchors
+    from approvals.records.audit_anchor import read_anchors, verify_with_anchors
 
     app = app_of(ctx)
     lines = _anchor_lines(anchor_file) if anchor_file is not None else []
@@ -431,7 +431,7 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write the audit log as JSON lines, one entry per line, hashes included."""
-    from approvals import audit
+    from approvals.records import audit
 
     app = app_of(ctx)
     with app.session(read_only=True) as session:

@@ -38,7 +38,7 @@ def restore(
 ) -> None:
     """Replace the database with the back-up FILE, then verify the audit log and record the
     restore in it. Stop every `pressgate run` first."""
-    from approvals.restores import after_restore
+    from approvals.records.restores import after_restore
     from bot import backup as backups
 
     if not replace:

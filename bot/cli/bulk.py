@@ -1,7 +1,7 @@
 """`pressgate import`: schedule many posts from a CSV file, all of them or none.
 
-Every row is checked first (`approvals.bulk.check`); a bad file prints one line per problem
-on standard error, naming the file, the line and the column, and saves nothing (exit status
+Every row is checked first (`approvals.importing.bulk.check`); a bad file prints one line per
+problem on standard error, naming the file, the line and the column, and saves nothing (exit status
 2 for input that cannot be used, 1 when only rules refuse: no right on an account, blocking
 findings with --submit). Then every row is saved, or submitted, in one transaction.
 """
@@ -20,9 +20,9 @@ from rich.table import Table
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, error_line, fail, print_json
 
 if TYPE_CHECKING:
-    from approvals import bulk
-    from approvals.bulk import ImportPlan
-    from approvals.bulk_rows import RowResult
+    from approvals.importing import bulk
+    from approvals.importing.bulk import ImportPlan
+    from approvals.importing.bulk_rows import RowResult
     from approvals.models import Post
 
 
@@ -66,9 +66,9 @@ def import_(
     account's time zone, text (thread parts split by a line of '---'), image and alt_text
     (';'-separated), template and vars (name=value;name=value), campaign.
     """
-    from approvals import bulk
-    from approvals.bulk import ImportFile
-    from approvals.bulk_images import DirectoryImages, ImageSet, NoImages
+    from approvals.importing import bulk
+    from approvals.importing.bulk import ImportFile
+    from approvals.importing.bulk_images import DirectoryImages, ImageSet, NoImages
 
     app = app_of(ctx)
     data = _read(file)
@@ -107,7 +107,7 @@ def import_(
 
 def _read(file: Path) -> bytes:
     """The file, never read past the largest a bulk file may be (the check says so)."""
-    from approvals.bulk_csv import MAX_FILE_BYTES
+    from approvals.importing.bulk_csv import MAX_FILE_BYTES
 
     try:
         with file.open("rb") as stream:

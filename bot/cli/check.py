@@ -23,7 +23,7 @@ from bot.cli.common import (
 
 if TYPE_CHECKING:
     from approvals.config import PressgateConfig
-    from approvals.policy import Report
+    from approvals.content.policy import Report
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +49,7 @@ def check(
 
     The policy is the map in force (or --config FILE). Nothing is stored.
     """
-    from approvals.policy import check_config
+    from approvals.content.policy import check_config
     from approvals.threads import check_part_count, split_thread
 
     app = app_of(ctx)

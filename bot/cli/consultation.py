@@ -1,6 +1,6 @@
 """`pressgate guidance consult`: staff consultation on a draft of the guidance.
 
-Each command parses, calls one function of `approvals.consultation`, and prints.
+Each command parses, calls one function of `approvals.staff.consultation`, and prints.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ def open_(
     json_out: JsonOpt = False,
 ) -> None:
     """Open the guidance the map renders now as a draft for staff comments."""
-    from approvals import consultation
     from approvals.config import DEFAULT_TIMEZONE
     from approvals.schedule import parse_local_time
+    from approvals.staff import consultation
 
     app = app_of(ctx)
     now = app.clock.now()
@@ -69,7 +69,7 @@ def comment(
     json_out: JsonOpt = False,
 ) -> None:
     """Comment on the draft while it is open."""
-    from approvals import consultation
+    from approvals.staff import consultation
 
     app = app_of(ctx)
     with app.session() as session:
@@ -90,7 +90,7 @@ def comment(
 @consult_app.command("sign-off")
 def sign_off(ctx: typer.Context, consultation_id: IdArg, actor: AsOpt) -> None:
     """Sign the draft off for the trade unions (holders of the map's guidance.union_role)."""
-    from approvals import consultation
+    from approvals.staff import consultation
 
     app = app_of(ctx)
     with app.session() as session:
@@ -111,7 +111,7 @@ def answer(
     text: TextOpt,
 ) -> None:
     """Answer a comment (the policy owner)."""
-    from approvals import consultation
+    from approvals.staff import consultation
 
     app = app_of(ctx)
     with app.session() as session:
@@ -130,7 +130,7 @@ def publish(
     ctx: typer.Context, consultation_id: IdArg, actor: AsOpt, json_out: JsonOpt = False
 ) -> None:
     """Publish the consulted draft as the new guidance version; staff are asked to read it."""
-    from approvals import consultation
+    from approvals.staff import consultation
 
     app = app_of(ctx)
     with app.session() as session:
@@ -162,8 +162,8 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """The draft and its comments, as you may see them (anonymous names stay hidden)."""
-    from approvals import consultation
-    from approvals.consultation import ConsultationView
+    from approvals.staff import consultation
+    from approvals.staff.consultation import ConsultationView
 
     app = app_of(ctx)
     with app.session(read_only=True) as session:

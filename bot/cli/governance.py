@@ -25,8 +25,8 @@ def tag(
     json_out: JsonOpt = False,
 ) -> None:
     """Tag a post before approval; a tag may add an approval stage (`map explain post:ID`)."""
+    from approvals.signoff.tags import set_tags
     from approvals.summary import post_view
-    from approvals.tags import set_tags
 
     app = app_of(ctx)
     with app.session() as session:

@@ -19,7 +19,7 @@ from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
 from bot.cli.consultation import consult_app
 
 if TYPE_CHECKING:
-    from approvals.findings import Finding
+    from approvals.content.findings import Finding
     from approvals.models import GuidanceVersion
 
 
@@ -53,7 +53,7 @@ def _say(text: str) -> None:
 @guidance_app.command("show")
 def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Show the current guidance, or the draft from the map if none is published yet."""
-    from approvals import guidance
+    from approvals.staff import guidance
 
     app = app_of(ctx)
     with app.session(read_only=True) as session:
@@ -93,8 +93,8 @@ def check(
     Advisory only: the draft is not stored and nothing is posted. The exit status is 0
     whatever is found (2 only if no draft was given).
     """
-    from approvals import guidance
     from approvals.map_store import current_map
+    from approvals.staff import guidance
 
     draft = _draft_from(text, file)
     app = app_of(ctx)
@@ -139,7 +139,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
 @guidance_app.command("publish")
 def publish(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None:
     """Publish the guidance as the map in force renders it; needs `manage` on every account."""
-    from approvals import guidance
+    from approvals.staff import guidance
 
     app = app_of(ctx)
     with app.session() as session:
@@ -157,7 +157,7 @@ def publish(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None
 @guidance_app.command("read")
 def read(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None:
     """Record that you have read the current version of the guidance."""
-    from approvals import guidance
+    from approvals.staff import guidance
 
     app = app_of(ctx)
     with app.session() as session:
@@ -178,7 +178,7 @@ def read(ctx: typer.Context, actor: AsOpt, json_out: JsonOpt = False) -> None:
 @guidance_app.command("status")
 def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Who in the permission map has read the current version of the guidance."""
-    from approvals import guidance
+    from approvals.staff import guidance
 
     app = app_of(ctx)
     with app.session(read_only=True) as session:

@@ -30,7 +30,7 @@ from bot.cli.templates import VarOpt, parse_vars
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from approvals import images
+    from approvals.content import images
     from approvals.posts import PartInput
     from approvals.summary import PostView
 
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
 
 def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
     from approvals import posts as post_service
-    from approvals.post_templates import split_thread
+    from approvals.content.post_templates import split_thread
 
     if texts and file:
         fail("give the text with --text or --file, not both")
@@ -91,7 +91,7 @@ def _read_parts(texts: list[str] | None, file: Path | None) -> list[str]:
 def _read_images(paths: list[Path] | None, alts: list[str] | None) -> list[MediaInput]:
     """Each image read (never more than X could take) and decoded, before the write
     transaction opens: on SQLite that transaction holds the database's one write lock."""
-    from approvals import images
+    from approvals.content import images
 
     paths, alts = paths or [], alts or []
     if len(alts) > len(paths):
@@ -112,7 +112,7 @@ def _read_images(paths: list[Path] | None, alts: list[str] | None) -> list[Media
 def _render_template(app: App, name: str, values: dict[str, str]) -> list[str]:
     """The template is looked up in a read-only transaction, which never waits for or blocks
     a writer, and rendered outside any transaction."""
-    from approvals import post_templates
+    from approvals.content import post_templates
 
     with app.session(read_only=True) as session:
         spec = post_templates.find_template(session, name, app.settings.templates_dir)
@@ -302,8 +302,8 @@ def approve(
 ) -> None:
     """Approve the post's current revision (name it with --revision to be sure of the words)."""
     from approvals import posts as post_service
-    from approvals import review
     from approvals.models import Post
+    from approvals.signoff import review
     from approvals.summary import post_view
 
     app = app_of(ctx)
@@ -333,8 +333,8 @@ def reject(
 ) -> None:
     """Reject the post; it stops until its author edits and resubmits it."""
     from approvals import posts as post_service
-    from approvals import review
     from approvals.models import Post
+    from approvals.signoff import review
     from approvals.summary import post_view
 
     app = app_of(ctx)

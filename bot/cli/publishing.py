@@ -12,7 +12,7 @@ from approvals.errors import InvalidInput, Refused
 from bot.cli.common import AsOpt, JsonOpt, PostArg, app_of, console, print_json
 
 if TYPE_CHECKING:
-    from approvals.credentials import XTokens
+    from approvals.delivery.credentials import XTokens
 
 
 accounts_app = typer.Typer(help="Corporate accounts' connection to X.", no_args_is_help=True)
@@ -48,8 +48,8 @@ def pause(
     ] = None,
 ) -> None:
     """Stop publishing on one account or everywhere, at once, until resumed (or --until)."""
-    from approvals import controls
     from approvals.config import DEFAULT_TIMEZONE
+    from approvals.delivery import controls
     from approvals.map_store import get_account
     from approvals.schedule import parse_local_time
 
@@ -75,7 +75,7 @@ def resume(
 ) -> None:
     """Let publishing start again; posts that fell due meanwhile go out in order. Everything
     needs two people with the pause right: the first asks, a second confirms."""
-    from approvals import controls
+    from approvals.delivery import controls
 
     app = app_of(ctx)
     with app.session() as session:
@@ -136,9 +136,9 @@ def connect(
 
     Tokens are never taken from the command line, where other users could see them.
     """
-    from approvals import credentials
+    from approvals.delivery import credentials
+    from approvals.delivery.publisher import XError
     from approvals.map_store import get_account
-    from approvals.publisher import XError
     from bot.publishers import x_client
     from bot.x_spend import ledger
 
@@ -175,7 +175,7 @@ def connect(
 
 
 def _read_tokens(kind: str, source: str | None) -> XTokens:
-    from approvals.credentials import XTokens
+    from approvals.delivery.credentials import XTokens
 
     if source == "-":
         try:

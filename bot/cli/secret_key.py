@@ -22,7 +22,7 @@ def rotate(
 ) -> None:
     """Re-encrypt the stored X tokens under PRESSGATE_SECRET_KEY (the new key), opening them
     with PRESSGATE_PREVIOUS_SECRET_KEYS (a JSON list of the old ones), in one transaction."""
-    from approvals.credentials import rotate_secret_key
+    from approvals.delivery.credentials import rotate_secret_key
 
     app = app_of(ctx)
     settings = app.settings

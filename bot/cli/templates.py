@@ -14,7 +14,7 @@ import typer
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json, read_text_file
 
 if TYPE_CHECKING:
-    from approvals.post_templates import TemplateSpec
+    from approvals.content.post_templates import TemplateSpec
 
 
 templates_app = typer.Typer(help="Reusable post templates.", no_args_is_help=True)
@@ -60,7 +60,7 @@ def _as_json(spec: TemplateSpec, *, body: bool) -> dict[str, Any]:
 @templates_app.command("list")
 def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Every template, with the variables it needs; a database one hides a file one."""
-    from approvals import post_templates
+    from approvals.content import post_templates
 
     app = app_of(ctx)
     with app.session(read_only=True) as session:
@@ -82,7 +82,7 @@ def list_(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 @templates_app.command("show")
 def show(ctx: typer.Context, name: NameArg, json_out: JsonOpt = False) -> None:
     """Print a template in its file form (edit it and `templates add` it back)."""
-    from approvals import post_templates
+    from approvals.content import post_templates
 
     app = app_of(ctx)
     with app.session(read_only=True) as session:
@@ -104,7 +104,7 @@ def add(
     json_out: JsonOpt = False,
 ) -> None:
     """Store a template in the database (needs `manage` on every account; audited)."""
-    from approvals import post_templates
+    from approvals.content import post_templates
 
     app = app_of(ctx)
     # The body's limit, and room for the header.
@@ -127,7 +127,7 @@ def render(
     ctx: typer.Context, name: NameArg, var: VarOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Preview a template with values; nothing is stored."""
-    from approvals import post_templates
+    from approvals.content import post_templates
 
     app = app_of(ctx)
     values = parse_vars(var)
@@ -146,7 +146,7 @@ def render(
 @templates_app.command("delete")
 def delete(ctx: typer.Context, name: NameArg, actor: AsOpt) -> None:
     """Remove a database template (needs `manage`; audited). Files are removed on disk."""
-    from approvals import post_templates
+    from approvals.content import post_templates
 
     app = app_of(ctx)
     with app.session() as session:

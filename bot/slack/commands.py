@@ -6,18 +6,18 @@
     /pressgate check <text>               the content policy on a draft; nothing stored
 
 Rights come from the map, through the same services as `pressgate pause` and the duty page
-(`approvals.controls`), audited with `via: slack`. Every answer is ephemeral: only the
+(`approvals.delivery.controls`), audited with `via: slack`. Every answer is ephemeral: only the
 person who typed the command sees it.
 """
 
 from functools import partial
 
-from approvals import controls
+from approvals.content.policy import Report, check_config
+from approvals.content.post_templates import split_thread
 from approvals.db import session_scope
+from approvals.delivery import controls
 from approvals.errors import InvalidInput
 from approvals.map_store import current_map, person_on_slack
-from approvals.policy import Report, check_config
-from approvals.post_templates import split_thread
 from approvals.posts import check_part_count
 from approvals.status import Status, status
 from bot.slack.replies import VIA, Asker, Reply, SlackContext, answer, escape, tell

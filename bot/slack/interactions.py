@@ -4,7 +4,7 @@ The request message's buttons carry `post_id:revision_hash`, so a click decides 
 the words that message showed: if the post was edited since, the service refuses it as a
 stale revision and nothing is recorded. The Slack user who clicked is a person only through
 the `slack_id` the map gives them; decisions go to the same services as the CLI and the web
-(`approvals.review`), audited with `via: slack`.
+(`approvals.signoff.review`), audited with `via: slack`.
 
 Every handler here only reads the payload and returns a `Reply`; the deciding happens in
 its `then`, after Slack has its acknowledgement.
@@ -19,15 +19,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from approvals import review
 from approvals.db import MAX_ID, session_scope
 from approvals.map_store import person_on_slack
+from approvals.messaging.notice_blocks import APPROVE_ACTION, REJECT_ACTION
 from approvals.models import Post
-from approvals.notice_blocks import APPROVE_ACTION, REJECT_ACTION
 from approvals.posts import account_of, current_revision
+from approvals.signoff import review
 from bot.slack.replies import VIA, Asker, Reply, SlackContext, answer, escape, open_view, tell
 
-# The ids the request messages' buttons (approvals.notice_blocks) and the reject modal carry.
+# The ids the request messages' buttons (approvals.messaging.notice_blocks) and the reject modal
+# carry.
 REJECT_MODAL = "pressgate_reject"
 REASON_BLOCK = "reason"
 REASON_ACTION = "reason"

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock
 from approvals.errors import PressgateError, StaleRevision
-from approvals.slack_text import escape as escape  # the handlers take it from here
+from approvals.messaging.slack_text import escape as escape  # the handlers take it from here
 from bot.settings import Settings
 
 log = logging.getLogger("pressgate.slack")

@@ -1,7 +1,7 @@
 """The outbox's sender: a worker job that delivers due notices to Slack, once each.
 
-Notices are written by `approvals.notices` with the change they report; this job claims
-them one at a time (`approvals.outbox`), sends with slack_sdk's WebClient at
+Notices are written by `approvals.messaging.notices` with the change they report; this job claims
+them one at a time (`approvals.messaging.outbox`), sends with slack_sdk's WebClient at
 PRESSGATE_SLACK_API_URL, and records the outcome: where Slack put a request message (its
 channel and `ts`, so later decisions update it with `chat.update`), or why it failed and
 when to try again. DMs go through `conversations.open`; a DM request gets the approver's
@@ -28,10 +28,10 @@ from sqlalchemy.engine import Engine
 from approvals.clock import Clock
 from approvals.db import session_scope
 from approvals.errors import InvalidInput
-from approvals.notice_blocks import BASE, LINK, review_page, updated_blocks
-from approvals.notices import REQUEST, UPDATE
-from approvals.outbox import Claimed, claim, due_ids, mark_failed, mark_sent
-from approvals.review_links import LinkSigner
+from approvals.messaging.notice_blocks import BASE, LINK, review_page, updated_blocks
+from approvals.messaging.notices import REQUEST, UPDATE
+from approvals.messaging.outbox import Claimed, claim, due_ids, mark_failed, mark_sent
+from approvals.signoff.review_links import LinkSigner
 from bot.link_signing import link_signer, link_url
 from bot.settings import Settings
 from bot.slack.replies import web_client

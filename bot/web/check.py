@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from approvals.content.findings import Finding
+from approvals.content.policy import PartToCheck, check_config
 from approvals.db import session_scope
 from approvals.errors import Refused
-from approvals.findings import Finding
 from approvals.map_store import current_map
-from approvals.policy import PartToCheck, check_config
 from approvals.posts import MAX_ALT_TEXT, MAX_MEDIA_PER_PART, MAX_PART_CHARS, MAX_PARTS
 
 router = APIRouter(prefix="/api/v1")

@@ -23,10 +23,11 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from approvals import images, posts
+from approvals import posts
+from approvals.content import images
+from approvals.content.images import CheckedImage
+from approvals.content.policy import PartToCheck
 from approvals.errors import InvalidInput, PressgateError
-from approvals.images import CheckedImage
-from approvals.policy import PartToCheck
 from approvals.posts import MAX_MEDIA_PER_PART, MAX_PARTS, MediaRef, PartInput
 
 # The largest file X takes (an animated GIF, 15 MB); the domain decides per type when the

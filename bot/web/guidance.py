@@ -18,11 +18,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from approvals import guidance
+from approvals.content.findings import Finding
 from approvals.errors import Refused
-from approvals.findings import Finding
 from approvals.map_store import current_map, get_person
 from approvals.models import GuidanceRead
+from approvals.staff import guidance
 from bot.web.auth import NotInMap, Viewer, viewer
 from bot.web.csrf import csrf_protect
 from bot.web.deps import ViewerDep, flash, now, person, read, render, write

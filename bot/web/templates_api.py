@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from approvals import post_templates
+from approvals.content import post_templates
 from bot.web.auth import require_viewer
 from bot.web.csrf import csrf_protect
 from bot.web.deps import read, settings_of

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from approvals import controls, review
 from approvals.analytics.models import AccountSnapshot, TrackedPost, XCall
+from approvals.delivery import controls
 from approvals.models import Account, Post, PostState
 from approvals.posts import current_revision, revision_parts
+from approvals.signoff import review
 from tests.factories import Org, load_org, small_config
 
 

@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from approvals import posts, review, takedown
+from approvals import posts
 from approvals.actions import ALL_ACTIONS, allowed_actions, visible_post, visible_to
-from approvals.audit import SYSTEM
+from approvals.delivery import takedown
+from approvals.delivery.publisher import OutgoingPart, TimelinePost
 from approvals.errors import NotFound, PressgateError
 from approvals.models import Person, Post, PostState, RevisionPart
 from approvals.posts import PartInput
-from approvals.publisher import OutgoingPart, TimelinePost
+from approvals.records.audit import SYSTEM
+from approvals.signoff import review
 from approvals.workflow import move
 from tests.factories import Org, small_config
 

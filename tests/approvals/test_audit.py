@@ -13,12 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from approvals import audit
-from approvals.audit_chain import head_seal, seal
-from approvals.audit_keys import AuditKeyMissing, AuditKeyring
 from approvals.db import make_engine, read_only_engine, session_scope
 from approvals.errors import AuditBroken
 from approvals.models import AuditEntry, AuditHead
+from approvals.records import audit
+from approvals.records.audit_chain import head_seal, seal
+from approvals.records.audit_keys import AuditKeyMissing, AuditKeyring
 from tests.conftest import NOW
 from tests.factories import AUDIT_KEY, AUDIT_KEYS
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from approvals import audit
-from approvals.audit_anchor import Anchor, publish_anchor, read_anchors, take_anchor
 from approvals.errors import InvalidInput
+from approvals.records import audit
+from approvals.records.audit_anchor import Anchor, publish_anchor, read_anchors, take_anchor
 from tests.conftest import NOW
 from tests.factories import AUDIT_KEYS
 

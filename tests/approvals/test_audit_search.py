@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from approvals import audit_search
-from approvals.audit_search import AuditFilters
 from approvals.db import session_scope
+from approvals.records import audit_search
+from approvals.records.audit_search import AuditFilters
 from tests.factories import Org
 
 

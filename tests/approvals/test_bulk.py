@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, func, select
 
-from approvals import bulk, bulk_csv
-from approvals.bulk import ImportFile, ImportPlan
-from approvals.bulk_images import DirectoryImages, ImageSet, NoImages, UploadedImages
 from approvals.errors import InvalidInput, PermissionDenied, Refused
+from approvals.importing import bulk, bulk_csv
+from approvals.importing.bulk import ImportFile, ImportPlan
+from approvals.importing.bulk_images import DirectoryImages, ImageSet, NoImages, UploadedImages
 from approvals.models import AuditEntry, AuditHead, MediaAsset, Post, PostState, Revision
 from tests.bulk_files import HEADER, REMINDER, csv_bytes, png, row
 from tests.factories import REPO, Org, small_config

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from approvals import audit, compose, posts, review
+from approvals import compose, posts
 from approvals.errors import IllegalTransition, NotFound, PermissionDenied, Refused
 from approvals.map_store import current_map
 from approvals.models import Post, PostState
 from approvals.posts import PartInput
+from approvals.records import audit
+from approvals.signoff import review
 from tests.factories import Org
 
 ALICE = "alice@example.org"

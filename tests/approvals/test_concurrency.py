@@ -5,10 +5,10 @@ import threading
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from approvals import review
 from approvals.db import is_postgres, session_scope
 from approvals.map_store import get_person
 from approvals.models import Post, PostState
+from approvals.signoff import review
 from tests.conftest import NOW
 from tests.factories import Org
 

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from approvals import guidance
-from approvals.consultation import (
+from approvals.errors import IllegalTransition, PermissionDenied, Refused
+from approvals.models import AuditEntry
+from approvals.staff import guidance
+from approvals.staff.consultation import (
     acknowledgements,
     answer,
     comment,
@@ -19,8 +21,6 @@ from approvals.consultation import (
     publish_consulted,
     sign_off,
 )
-from approvals.errors import IllegalTransition, PermissionDenied, Refused
-from approvals.models import AuditEntry
 from tests.factories import Org, small_config
 
 WEEK = timedelta(days=7)

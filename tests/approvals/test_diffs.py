@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from approvals import posts
+from approvals.content.images import check_image
 from approvals.diffs import (
     MediaChange,
     PartWords,
@@ -18,7 +19,6 @@ from approvals.diffs import (
     word_diff,
 )
 from approvals.errors import NotFound
-from approvals.images import check_image
 from approvals.posts import MediaRef, PartInput
 from tests.factories import Org
 from tests.image_files import image_bytes

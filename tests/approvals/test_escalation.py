@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from approvals.errors import PermissionDenied
-from approvals.escalation import due_escalations
 from approvals.models import AuditEntry, Notice, Post
+from approvals.signoff.escalation import due_escalations
 from tests.approvals.governance_maps import staged_config
 from tests.factories import Org
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from approvals import review
+from approvals.delivery.publishing import start_publishing
 from approvals.errors import Refused
 from approvals.map_store import current_map
 from approvals.models import Approval, Post, PostState
-from approvals.publishing import start_publishing
-from approvals.reminders import due_reminders
+from approvals.signoff import review
+from approvals.signoff.reminders import due_reminders
 from tests.approvals.governance_maps import staged_config
 from tests.factories import Org
 

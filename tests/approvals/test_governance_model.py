@@ -28,15 +28,18 @@ from hypothesis.stateful import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from approvals import audit, controls, posts, review
+from approvals import posts
 from approvals.clock import FrozenClock
 from approvals.config import config_from_dict
+from approvals.delivery import controls
+from approvals.delivery.publishing import start_publishing
 from approvals.errors import PressgateError
 from approvals.map_store import apply_config, current_map, get_account, get_person
 from approvals.models import Post, PostState
 from approvals.posts import PartInput
-from approvals.publishing import start_publishing
-from approvals.tags import set_tags
+from approvals.records import audit
+from approvals.signoff import review
+from approvals.signoff.tags import set_tags
 from approvals.workflow import move
 from tests.approvals.governance_maps import staged_config
 from tests.conftest import NOW, reset_tables

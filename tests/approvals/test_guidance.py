@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from approvals import audit, guidance
 from approvals.config import DEFAULT_GROUND_RULES, config_from_dict
 from approvals.errors import PermissionDenied, Refused
 from approvals.models import AuditEntry, GuidanceRead, GuidanceVersion
+from approvals.records import audit
+from approvals.staff import guidance
 from tests.factories import Org, example_config, small_config
 
 # --- the text ---------------------------------------------------------------------------

@@ -6,10 +6,11 @@ that need joiners)."""
 import pytest
 from sqlmodel import select
 
-from approvals import policy, posts
+from approvals import posts
 from approvals.config import PolicyConfig
+from approvals.content import policy
+from approvals.content.hidden_text import find_hidden, refuse_control_characters
 from approvals.errors import InvalidInput
-from approvals.hidden_text import find_hidden, refuse_control_characters
 from approvals.models import AuditEntry, Post
 from approvals.posts import PartInput
 from tests.factories import Org

@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import select
 
 from approvals import posts
+from approvals.content.images import MAX_GIF_PIXELS, check_image
 from approvals.errors import InvalidInput
-from approvals.images import MAX_GIF_PIXELS, check_image
 from approvals.models import MediaAsset, Post
 from approvals.posts import MediaRef, PartInput
 from tests.factories import Org

@@ -8,9 +8,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from approvals import audit
 from approvals.migrate import alembic_config, current_revision, upgrade
 from approvals.models import AuditHead
+from approvals.records import audit
 from tests.conftest import NOW
 
 

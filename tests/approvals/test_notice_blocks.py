@@ -5,8 +5,8 @@ says what happened, taking the buttons away when they can decide nothing more.""
 from datetime import UTC, datetime
 from typing import Any
 
-from approvals.notice_blocks import LINK, request_blocks, updated_blocks
-from approvals.slack_text import CUT
+from approvals.messaging.notice_blocks import LINK, request_blocks, updated_blocks
+from approvals.messaging.slack_text import CUT
 from approvals.summary import PartView, PostView
 
 HASH = "ab" * 32

@@ -4,8 +4,8 @@ the outbox like every other notice: the worker's notifier writes it there."""
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from approvals.messaging.notify import OutboxNotifier
 from approvals.models import Notice
-from approvals.notify import OutboxNotifier
 from tests.factories import Org
 
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from approvals import outbox
 from approvals.clock import FrozenClock
+from approvals.messaging import outbox
 from approvals.models import Notice
 from approvals.posts import PartInput, edit
-from approvals.reminders import claim_reminder
+from approvals.signoff.reminders import claim_reminder
 from tests.factories import Org, load_org, small_config
 
 LEASE = timedelta(minutes=1)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from approvals import controls
+from approvals.delivery import controls
 from approvals.errors import InvalidInput, PermissionDenied, Refused
 from approvals.map_store import get_account
 from approvals.models import AuditEntry

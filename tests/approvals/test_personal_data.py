@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from approvals.personal_data import (
+from approvals.content.personal_data import (
     ALL_KINDS,
     EXPLANATIONS,
     PRECEDENCE,

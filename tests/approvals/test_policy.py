@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from approvals.config import PolicyConfig, UtmConfig, config_from_dict
+from approvals.content.policy import PartToCheck, check, tag_links
+from approvals.delivery.publishing import start_publishing
 from approvals.errors import ConfigError, Refused
 from approvals.models import PostState
-from approvals.policy import PartToCheck, check, tag_links
 from approvals.posts import PartInput, current_revision, edit, revision_parts, submit
-from approvals.publishing import start_publishing
 from tests.factories import Org, small_config
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from approvals import post_templates as pt
-from approvals.audit import entries_for
+from approvals.content import post_templates as pt
+from approvals.content.post_templates import TemplateSpec
 from approvals.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from approvals.models import PostTemplate
-from approvals.post_templates import TemplateSpec
+from approvals.records.audit import entries_for
 from tests.factories import REPO, Org
 
 SHIPPED = REPO / "templates" / "posts"

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from approvals import controls, review
+from approvals.content.reasons import MAX_REASON_CHARACTERS, check_reason
+from approvals.delivery import controls
 from approvals.errors import InvalidInput
 from approvals.models import AuditEntry, GlobalPause, PostState
-from approvals.reasons import MAX_REASON_CHARACTERS, check_reason
+from approvals.signoff import review
 from tests.factories import Org
 
 

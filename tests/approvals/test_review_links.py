@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from approvals.errors import LinkSpent, NotFound, PermissionDenied, Refused
 from approvals.keys import derive_key
 from approvals.models import Decision, ReviewLinkUse
-from approvals.review_links import LABEL, LinkSigner, decide
+from approvals.signoff.review_links import LABEL, LinkSigner, decide
 from tests.factories import Org
 
 SECRET = "a-secret-key-for-review-link-tests-0123456789"

@@ -3,14 +3,14 @@ policy findings and tags, recomputed from the map in force at each decision and 
 
 import pytest
 
-from approvals import review
 from approvals.config import config_from_dict
+from approvals.delivery.publishing import start_publishing
 from approvals.errors import ConfigError, IllegalTransition, PermissionDenied
 from approvals.map_store import current_map
 from approvals.models import PostState
-from approvals.publishing import start_publishing
-from approvals.stages import explain_stages
-from approvals.tags import set_tags
+from approvals.signoff import review
+from approvals.signoff.stages import explain_stages
+from approvals.signoff.tags import set_tags
 from tests.approvals.governance_maps import staged_config
 from tests.factories import Org, small_config
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from approvals import post_templates as pt
+from approvals.content import post_templates as pt
+from approvals.content.post_templates import TemplateSpec
+from approvals.content.template_budget import MAX_OUTPUT, RENDER_SECONDS
 from approvals.errors import InvalidInput, Refused
-from approvals.post_templates import TemplateSpec
-from approvals.template_budget import MAX_OUTPUT, RENDER_SECONDS
 from tests.measure import measured
 
 LONG = "a" * MAX_OUTPUT  # the longest value a template may be given

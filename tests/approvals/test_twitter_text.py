@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from approvals import twitter_text
-from approvals.twitter_text import (
+from approvals.content import twitter_text
+from approvals.content.twitter_text import (
     CONFIG_V1,
     CONFIG_V2,
     CONFIG_V3,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from approvals.guidance import WHEREABOUTS, self_check
-from approvals.whereabouts import find_whereabouts
+from approvals.staff.guidance import WHEREABOUTS, self_check
+from approvals.staff.whereabouts import find_whereabouts
 from tests.factories import example_config
 
 TABLE = Path(__file__).resolve().parents[1] / "data" / "whereabouts.csv"

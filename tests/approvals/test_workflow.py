@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from approvals import posts, review
+from approvals import posts
+from approvals.delivery.publishing import start_publishing
 from approvals.errors import (
     IllegalTransition,
     InvalidInput,
@@ -18,7 +19,7 @@ from approvals.errors import (
 from approvals.map_store import current_map
 from approvals.models import Approval, PostState
 from approvals.posts import PartInput
-from approvals.publishing import start_publishing
+from approvals.signoff import review
 from tests.factories import Org, small_config
 
 

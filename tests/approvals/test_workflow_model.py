@@ -24,14 +24,16 @@ from hypothesis.stateful import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from approvals import audit, posts, review
+from approvals import posts
 from approvals.clock import FrozenClock
 from approvals.config import config_from_dict
+from approvals.delivery.publishing import start_publishing
 from approvals.errors import PressgateError
 from approvals.map_store import apply_config, current_map, get_person
 from approvals.models import AuditEntry, Post, PostState, Revision
 from approvals.posts import PartInput
-from approvals.publishing import start_publishing
+from approvals.records import audit
+from approvals.signoff import review
 from approvals.workflow import move
 from tests.conftest import NOW, reset_tables
 from tests.factories import small_config

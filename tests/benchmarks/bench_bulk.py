@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel
 
 import approvals.models  # noqa: F401  (registers tables)
-from approvals import bulk
-from approvals.bulk import ImportFile, ImportPlan
-from approvals.bulk_images import ImageSet, NoImages, UploadedImages
 from approvals.clock import FrozenClock
 from approvals.db import make_engine, session_scope
+from approvals.importing import bulk
+from approvals.importing.bulk import ImportFile, ImportPlan
+from approvals.importing.bulk_images import ImageSet, NoImages, UploadedImages
 from tests.benchmarks import table
 from tests.bulk_files import REMINDER, csv_bytes, png, row
 from tests.conftest import NOW

@@ -32,11 +32,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from approvals.clock import FrozenClock
-from approvals.credentials import XTokens
 from approvals.db import make_engine
+from approvals.delivery.credentials import XTokens
+from approvals.delivery.publisher import OutgoingPart
 from approvals.migrate import upgrade
 from approvals.models import Post, PostState, Revision, RevisionPart
-from approvals.publisher import OutgoingPart
 from bot.settings import Settings
 from bot.x_client import XClient
 from tests.benchmarks import table

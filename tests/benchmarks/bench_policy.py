@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from approvals import twitter_text
 from approvals.config import PolicyConfig, UtmConfig
-from approvals.policy import PartToCheck, check
+from approvals.content import twitter_text
+from approvals.content.policy import PartToCheck, check
 from tests.benchmarks import table
 
-TWITTER_TEXT = "twitter-text@3.1.0"  # the version approvals.twitter_text follows
+TWITTER_TEXT = "twitter-text@3.1.0"  # the version approvals.content.twitter_text follows
 NODE_CACHE = Path(__file__).resolve().parents[1] / "artifacts" / "node"
 # The same sampling as `_median_seconds`, in node: median of 25 rounds of 40 parseTweet calls.
 NODE_BENCH = """

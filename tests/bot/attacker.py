@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from approvals import audit
 from approvals.db import make_engine
+from approvals.records import audit
 
 AUDIT_TABLES = ("auditentry", "audithead")
 

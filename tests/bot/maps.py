@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from approvals.audit import SYSTEM
 from approvals.config import config_from_dict
 from approvals.map_store import apply_config
+from approvals.records.audit import SYSTEM
 from tests.bot.conftest import Cli
 from tests.conftest import NOW
 from tests.factories import EXAMPLE_CONFIG

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from approvals.clock import FrozenClock
-from approvals.credentials import XTokens, connect
 from approvals.db import session_scope
+from approvals.delivery.credentials import XTokens, connect
 from approvals.map_store import get_person
 from approvals.models import AuditEntry, Post
 from bot.dispatcher import Dispatcher

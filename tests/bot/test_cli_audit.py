@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from approvals import audit
-from approvals.audit_keys import AuditKeyring
 from approvals.db import make_engine
 from approvals.migrate import upgrade
 from approvals.models import AuditEntry, AuditHead
+from approvals.records import audit
+from approvals.records.audit_keys import AuditKeyring
 from bot.cli.main import app as cli_app
 from tests.bot.attacker import (
     entries,

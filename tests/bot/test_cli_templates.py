@@ -3,7 +3,7 @@ use them. Exit status 1 is a rule's refusal, 2 is bad input."""
 
 from pathlib import Path
 
-from approvals.template_budget import RENDER_SECONDS
+from approvals.content.template_budget import RENDER_SECONDS
 from tests.bot.conftest import Cli, every_row
 from tests.measure import measured
 

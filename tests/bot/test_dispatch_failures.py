@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 import tweepy
 
-from approvals.credentials import tokens_of
 from approvals.db import session_scope
+from approvals.delivery.credentials import tokens_of
+from approvals.delivery.outcomes import record_part
+from approvals.delivery.publishing import claim_next
+from approvals.delivery.takedown import takedown
 from approvals.errors import PermissionDenied
 from approvals.map_store import get_account, get_person
 from approvals.models import PostState
-from approvals.outcomes import record_part
-from approvals.publishing import claim_next
-from approvals.reminders import due_reminders
-from approvals.takedown import takedown
+from approvals.signoff.reminders import due_reminders
 from bot.publishers import publisher_factory
 from bot.x_transport import point_session_at
 from tests.bot.publishing_world import SECRET, World, connect_account

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from approvals import controls
+from approvals.content.images import check_image
+from approvals.delivery import controls
 from approvals.errors import Refused
-from approvals.images import check_image
 from approvals.models import PostState
 from approvals.posts import MediaRef, PartInput, create_draft, store_media, submit
 from tests.bot.publishing_world import World, publishing_config

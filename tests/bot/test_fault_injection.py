@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, func, select
 
-from approvals import audit, controls
+from approvals.delivery import controls
 from approvals.models import AuditEntry, Post, PostState
+from approvals.records import audit
 from tests.bot.worker_processes import office
 from tests.factories import small_config
 

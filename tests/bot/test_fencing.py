@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from approvals import outcomes
 from approvals.db import session_scope
+from approvals.delivery import outcomes
+from approvals.delivery.outcomes import IdTaken, LostClaim
+from approvals.delivery.publishing import Claim, claim_next
 from approvals.map_store import get_account
 from approvals.models import Post, PostState, StrayPost
-from approvals.outcomes import IdTaken, LostClaim
-from approvals.publishing import Claim, claim_next
 from approvals.summary import PostView, post_view
 from bot.publishers import publisher_factory
 from bot.stray_copies import StrayCopies

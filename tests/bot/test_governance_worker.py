@@ -5,7 +5,7 @@ clock (no waiting on the scheduler)."""
 import json
 from datetime import timedelta
 
-from approvals.audit import SYSTEM
+from approvals.records.audit import SYSTEM
 from bot.settings import Settings
 from bot.worker import Worker
 from tests.approvals.governance_maps import staged_config

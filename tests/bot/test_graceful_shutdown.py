@@ -18,8 +18,8 @@ import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
-from approvals import audit
 from approvals.models import AuditEntry, Post, PostState
+from approvals.records import audit
 from tests.bot.conftest import free_port
 from tests.bot.worker_processes import Office, office
 from tests.factories import small_config

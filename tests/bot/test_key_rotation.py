@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from approvals.audit_keys import AuditKeyring
-from approvals.credentials import cipher, tokens_of
 from approvals.db import make_engine
+from approvals.delivery.credentials import cipher, tokens_of
 from approvals.errors import Refused
 from approvals.map_store import get_account
 from approvals.models import AuditEntry, Credential, PostState
+from approvals.records.audit_keys import AuditKeyring
 from bot.dispatcher import Dispatcher
 from bot.publishers import publisher_factory
 from tests.bot.conftest import Cli, assert_one_line_error, make_cli

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from approvals import audit, review
 from approvals.db import session_scope
 from approvals.map_store import get_person
 from approvals.models import (
@@ -27,6 +26,8 @@ from approvals.models import (
     RevisionPart,
     StrayPost,
 )
+from approvals.records import audit
+from approvals.signoff import review
 from tests.bot.worker_processes import Office, office
 from tests.factories import small_config
 

@@ -15,7 +15,7 @@ from approvals.db import session_scope
 from approvals.map_store import get_person
 from approvals.models import Post
 from approvals.posts import PartInput, create_draft, current_revision, schedule, submit
-from approvals.review import approve
+from approvals.signoff.review import approve
 from bot.dispatcher import Dispatcher
 from bot.publishers import publisher_factory
 from tests.bot.conftest import Cli

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from approvals.credentials import XTokens
-from approvals.publisher import OutcomeUnknown, OutgoingPart, RateLimited, Rejected
+from approvals.delivery.credentials import XTokens
+from approvals.delivery.publisher import OutcomeUnknown, OutgoingPart, RateLimited, Rejected
 from bot.x_client import XClient
 from tests.fakes.fake_x import FakeUser, FakeX
 

@@ -7,7 +7,7 @@ Create Date: 2026-11-27 10:00:00
 Entries get the id of the key that sealed them and the head row a seal. A migration holds
 no key, so existing entries stay as they are (plain SHA-256, no key id): the application
 re-keys the log at its first keyed append, or at `pressgate db upgrade`
-(approvals/audit.py).
+(approvals/records/audit.py).
 
 On PostgreSQL, triggers refuse UPDATE, DELETE and TRUNCATE of audit entries, and let the
 head row only move forward to an entry that exists with that hash. They bind every role

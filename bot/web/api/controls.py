@@ -6,8 +6,8 @@ resuming all publishing takes two different people."""
 
 from fastapi import APIRouter, Request
 
-from approvals import controls
 from approvals.config import DEFAULT_TIMEZONE
+from approvals.delivery import controls
 from approvals.map_store import get_account
 from approvals.schedule import parse_local_time
 from bot.web.api.models import Pause, Paused, Resume

@@ -12,12 +12,13 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 
-from approvals import compose, posts, review
+from approvals import compose, posts
 from approvals.actions import allowed_actions, visible_post
 from approvals.map_store import get_account
 from approvals.models import Person, Post
 from approvals.posts import MediaRef, PartInput
 from approvals.schedule import parse_local_time
+from approvals.signoff import review
 from approvals.summary import post_view
 from bot.takedowns import take_down
 from bot.web.api import models as m

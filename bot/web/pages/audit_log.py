@@ -1,6 +1,6 @@
 """`/audit`: the audit log, its `verify` result on top, filters, pages, and a JSON-lines export.
 
-Who may read it is the domain's call (`approvals.audit_search`); everyone else gets the
+Who may read it is the domain's call (`approvals.records.audit_search`); everyone else gets the
 403 page. Dates are UTC days and the page says so.
 """
 
@@ -14,10 +14,10 @@ from fastapi.responses import StreamingResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import audit_search
-from approvals.audit_search import AuditFilters
 from approvals.db import MAX_ID
 from approvals.errors import InvalidInput
+from approvals.records import audit_search
+from approvals.records.audit_search import AuditFilters
 from bot.web.deps import ViewerDep, now, person, read, render
 
 router = APIRouter()

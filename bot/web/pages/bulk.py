@@ -1,11 +1,11 @@
 """`/import`: bulk scheduling in the browser, the same steps as `pressgate import`.
 
-An officer uploads the CSV and its images and sees every row checked (`approvals.bulk.check`)
-before anything is saved. Saving does not trust the browser to send the checked rows back:
-the confirming form posts the same files again, the server checks them again from scratch,
-and saves only if they pass and are the very files that were shown (the preview's digest
-travels in the form). With JavaScript the page checks without leaving itself, so the files
-stay chosen; without it the officer chooses them again to save.
+An officer uploads the CSV and its images and sees every row checked
+(`approvals.importing.bulk.check`) before anything is saved. Saving does not trust the browser to
+send the checked rows back: the confirming form posts the same files again, the server checks them
+again from scratch, and saves only if they pass and are the very files that were shown (the
+preview's digest travels in the form). With JavaScript the page checks without leaving itself, so
+the files stay chosen; without it the officer chooses them again to save.
 
 Uploads are bounded while they are read: the route's own body limit (`MAX_BODY_BYTES`, the
 CSV's limit plus the images' plus room for the form) answers 413 as soon as a body passes
@@ -23,10 +23,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import bulk, bulk_csv
-from approvals.bulk import ImportFile, ImportPlan
-from approvals.bulk_images import MAX_TOTAL_IMAGE_BYTES, UploadedImages, image_name
 from approvals.errors import PressgateError
+from approvals.importing import bulk, bulk_csv
+from approvals.importing.bulk import ImportFile, ImportPlan
+from approvals.importing.bulk_images import MAX_TOTAL_IMAGE_BYTES, UploadedImages, image_name
 from approvals.posts import MAX_MEDIA_PER_PART
 from bot.web.auth import Viewer
 from bot.web.csrf import csrf_protect

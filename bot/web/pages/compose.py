@@ -21,13 +21,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import compose, post_templates
+from approvals import compose
 from approvals.analytics.spend import cost_of_parts
 from approvals.config import Action
+from approvals.content import post_templates
+from approvals.content.policy import check_config
 from approvals.errors import InvalidInput, NotFound, PermissionDenied, PressgateError
 from approvals.map_store import current_map, get_account
 from approvals.models import PostState
-from approvals.policy import check_config
 from approvals.posts import (
     MAX_ALT_TEXT,
     MAX_MEDIA_PER_PART,

@@ -1,7 +1,7 @@
 """`/guidance/consultation`: staff read the draft of the guidance, comment on it, and (by
 role) sign it off, answer comments and publish it.
 
-Each form calls one function of `approvals.consultation`, which decides who may do it; the
+Each form calls one function of `approvals.staff.consultation`, which decides who may do it; the
 page shows a form only where it would work. Comments are shown anonymised as the domain
 says (`consultation_view`); a refused request changes nothing and the page comes back
 with the reason.
@@ -16,9 +16,9 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import consultation
 from approvals.errors import PressgateError
 from approvals.models import Person
+from approvals.staff import consultation
 from bot.web.csrf import csrf_protect
 from bot.web.deps import ViewerDep, flash, now, person, read, render, write
 from bot.web.errors import status_of

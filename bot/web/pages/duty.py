@@ -15,10 +15,10 @@ from fastapi.responses import RedirectResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import controls
 from approvals.config import DEFAULT_TIMEZONE
 from approvals.db import MAX_ID
-from approvals.duty import duty_board
+from approvals.delivery import controls
+from approvals.delivery.duty import duty_board
 from approvals.errors import InvalidInput, PressgateError
 from approvals.map_store import get_account
 from approvals.schedule import parse_local_time

@@ -2,7 +2,7 @@
 
 GET shows the review page as the link's approver would see it and changes nothing (Slack's
 unfurler and mail scanners fetch links). POST, with the page's CSRF token, approves or
-rejects through the same services as every other door (`approvals.review_links.decide`,
+rejects through the same services as every other door (`approvals.signoff.review_links.decide`,
 audited with `via: link`) and uses the link up.
 
 The link stands for its approver. Where sign-in is set up (OIDC or an SSO proxy) the
@@ -18,13 +18,13 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import review_links
 from approvals.db import session_scope
 from approvals.errors import InvalidInput, LinkSpent, NotFound, PermissionDenied, PressgateError
 from approvals.models import Decision, Person, Post
 from approvals.post_detail import review_detail
 from approvals.posts import current_revision
-from approvals.review_links import ReviewLink, approver_of, why_not
+from approvals.signoff import review_links
+from approvals.signoff.review_links import ReviewLink, approver_of, why_not
 from bot.link_signing import link_signer
 from bot.web import oidc
 from bot.web.auth import SignInRequired, viewer

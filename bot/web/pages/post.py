@@ -17,12 +17,13 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from approvals import posts, review
+from approvals import posts
 from approvals.actions import visible_post
 from approvals.errors import InvalidInput, NotFound, PressgateError, StaleRevision
 from approvals.models import Person, Post
 from approvals.post_detail import post_detail
 from approvals.schedule import parse_local_time, show_local
+from approvals.signoff import review
 from bot import takedowns
 from bot.web.auth import Viewer
 from bot.web.csrf import csrf_protect

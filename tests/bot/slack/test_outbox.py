@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from approvals import outbox
 from approvals.clock import FrozenClock
+from approvals.messaging import outbox
 from bot.slack.sender import Sender
 from bot.worker import Worker
 from tests.bot.slack.conftest import BOB, SAM

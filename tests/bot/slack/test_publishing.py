@@ -13,7 +13,7 @@ from sqlmodel import Session
 from approvals.clock import FrozenClock
 from approvals.models import PostState
 from approvals.posts import PartInput, edit
-from approvals.review_links import LinkSigner
+from approvals.signoff.review_links import LinkSigner
 from bot.web.app import create_app
 from tests.bot.publishing_world import SECRET, World, connect_account, x_settings
 from tests.bot.slack.conftest import BOB, SAM, Slack, slack_settings

@@ -14,10 +14,10 @@ from sqlmodel import Session
 
 from approvals.clock import FrozenClock
 from approvals.db import session_scope
+from approvals.delivery.takedown import takedown
 from approvals.map_store import get_account, get_person
 from approvals.models import PostState
 from approvals.posts import PartInput, edit
-from approvals.takedown import takedown
 from bot.publishers import publisher_factory
 from tests.bot.slack.conftest import ALICE, BOB, CAROL
 from tests.bot.slack.signoff_world import SignOff, signoff_config, signoff_world
@@ -166,7 +166,7 @@ def test_words_are_escaped_and_long_alt_texts_cut_with_a_marker(office: SignOff)
 
 
 def test_the_cut_marker_says_so_and_keeps_within_the_limit() -> None:
-    from approvals.slack_text import CUT, cut
+    from approvals.messaging.slack_text import CUT, cut
 
     long = "a &amp; b " * 500
     kept = cut(long, 3000)

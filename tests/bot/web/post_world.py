@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from approvals.db import session_scope
+from approvals.delivery.strays import record_stray
 from approvals.post_detail import PostDetail, ReviewDetail
-from approvals.strays import record_stray
 from bot.dispatcher import Dispatcher
 from bot.publishers import publisher_factory
 from bot.settings import Settings

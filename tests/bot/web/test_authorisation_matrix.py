@@ -26,11 +26,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from approvals import consultation, controls, posts, review
+from approvals import posts
 from approvals.db import make_engine, session_scope
+from approvals.delivery import controls
 from approvals.map_store import get_person
 from approvals.models import Account, AuditHead, GlobalPause, Post
 from approvals.posts import PartInput
+from approvals.signoff import review
+from approvals.staff import consultation
 from bot.web.app import create_app
 from tests.bot.conftest import Cli, make_cli
 from tests.bot.web.conftest import TRUSTED, Web, web_settings

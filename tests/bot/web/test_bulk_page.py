@@ -13,7 +13,7 @@ import pytest
 from httpx import Response
 from playwright.sync_api import Browser, FilePayload, expect
 
-from approvals.bulk_images import MAX_TOTAL_IMAGE_BYTES
+from approvals.importing.bulk_images import MAX_TOTAL_IMAGE_BYTES
 from bot.web.pages.bulk import MAX_BODY_BYTES
 from tests.bot.conftest import Cli, every_row
 from tests.bot.web.conftest import PROXY_HEADER, Web, web_settings

@@ -324,7 +324,9 @@ def test_an_image_the_domain_does_not_accept_is_refused_next_to_it(web: Web) -> 
 
 
 def test_a_file_that_only_claims_to_be_a_png_is_refused_by_the_domain(web: Web) -> None:
-    pytest.importorskip("approvals.images", reason="the domain decodes images from issue 14 on")
+    pytest.importorskip(
+        "approvals.content.images", reason="the domain decodes images from issue 14 on"
+    )
     web.sign_in(ALICE)
     fields = {"account": "@DeptNews", "part-0-text": "A chart", "action": "save"}
     files = {"part-0-new-0-file": ("chart.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png")}

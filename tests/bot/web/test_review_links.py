@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from approvals.db import session_scope
 from approvals.map_store import get_person
-from approvals.review_links import LinkSigner
+from approvals.signoff.review_links import LinkSigner
 from bot.web.app import create_app
 from tests.bot.conftest import Cli, every_row
 from tests.bot.publishing_world import SECRET

@@ -1,0 +1,1 @@
+"""Publishing to X: claims, outcomes, stray copies, takedowns, tokens, pauses and blackouts."""

@@ -1,0 +1,1 @@
+"""The audit log: appending, sealing, keys, anchors, search, and restores from back-ups."""

@@ -1,0 +1,1 @@
+"""Sign-off: approvals and quorum, stages and tags, review links, reminders and escalation."""

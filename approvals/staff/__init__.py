@@ -1,0 +1,1 @@
+"""Personal-use guidance for staff: the guidance, its consultation and the self-check."""
