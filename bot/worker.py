@@ -9,6 +9,7 @@ retries, posts approved after their time, and attempts left unfinished by a dead
 import logging
 import os
 import socket
+import threading
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -83,6 +84,8 @@ class Worker:
             worker=self.dispatcher.worker,
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self._one_pass = threading.Lock()  # one dispatcher pass at a time (see `tick`)
+        self._again = threading.Event()
         self.in_flight = InFlight()  # the jobs running now, for a stop with a grace period
 
     def start(self) -> None:
@@ -159,9 +162,20 @@ class Worker:
         return self.dispatcher.leases.let_go(worker=self.dispatcher.worker, settle_after=settle)
 
     def tick(self) -> None:
-        """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner."""
+        """A dispatcher pass, then an alarm for the next scheduled post if it comes sooner.
+
+        One pass at a time per worker: the beat and a due-time alarm used to run passes side
+        by side, doubling the calls to X the settings allow. A tick that finds a pass running
+        asks it to go round once more instead, so an alarm is never lost.
+        """
         with self.in_flight:
-            self._tick()
+            self._again.set()
+            while self._again.is_set() and self._one_pass.acquire(blocking=False):
+                try:
+                    self._again.clear()
+                    self._tick()
+                finally:
+                    self._one_pass.release()
 
     def _tick(self) -> None:
         if self.dispatcher.stopping.is_set():
