@@ -23,6 +23,7 @@ from approvals.delivery.publishing import next_due_at
 from approvals.messaging.notify import Notifier, OutboxNotifier
 from approvals.signoff.escalation import due_escalations
 from approvals.signoff.reminders import due_reminders
+from approvals.signoff.review_links import prune_spent
 from bot.audit_anchors import schedule_anchoring
 from bot.collector import Collector
 from bot.dispatcher import Dispatcher
@@ -224,6 +225,11 @@ class Worker:
                 message=f"{r.account} post {r.post_id} is due at {r.due_at:%H:%M} UTC and needs "
                 f"{r.missing} more approval(s)",
             )
+        try:
+            with session_scope(self.engine) as session:
+                prune_spent(session, now=self.clock.now())
+        except Exception:
+            log.exception("forgetting expired review links failed")
         try:
             escalations = due_escalations(self.engine, now=self.clock.now())
         except Exception:

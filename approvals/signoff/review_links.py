@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from approvals.errors import LinkSpent, NotFound, PermissionDenied
 from approvals.keys import derive_key
@@ -202,3 +202,12 @@ def _number(session: Session, link: ReviewLink) -> int | str:
     )
     number = session.exec(query).first()
     return number if number is not None else "?"
+
+
+def prune_spent(session: Session, *, now: datetime) -> int:
+    """Forget the links that decided once and have expired since: an expired link is refused
+    before its use is looked up, so the row guards nothing more. Returns how many went."""
+    spent = session.exec(select(ReviewLinkUse).where(col(ReviewLinkUse.expires_at) <= now)).all()
+    for row in spent:
+        session.delete(row)
+    return len(spent)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from approvals.errors import LinkSpent, NotFound, PermissionDenied, Refused
 from approvals.keys import derive_key
 from approvals.models import Decision, ReviewLinkUse
-from approvals.signoff.review_links import LABEL, LinkSigner, decide
+from approvals.signoff.review_links import LABEL, LinkSigner, decide, prune_spent
 from tests.factories import Org
 
 SECRET = "a-secret-key-for-review-link-tests-0123456789"
@@ -97,3 +97,27 @@ def test_a_link_decides_once_and_only_for_its_approver(org: Org, session: Sessio
     again = replace(link, token_id="B" * 22)
     with pytest.raises(Refused, match="already decided"):
         decide(session, link=again, actor=bob, decision=Decision.APPROVE, now=now)
+
+
+def test_a_spent_link_is_forgotten_once_it_has_expired_and_not_a_second_before(
+    org: Org, session: Session
+) -> None:
+    post = org.submitted()
+    session.commit()
+    assert post.id is not None
+    bob = org.person("bob@example.org")
+    now = org.clock.now()
+    assert bob.id is not None
+    token = signer(hours=1).issue(
+        post_id=post.id, revision_hash=org.current_hash(post), approver_id=bob.id, now=now
+    )
+    link = signer(hours=1).read(token, now=now)
+    decide(session, link=link, actor=bob, decision=Decision.APPROVE, now=now)
+    session.commit()
+    assert prune_spent(session, now=link.expires_at - timedelta(seconds=1)) == 0
+    assert len(session.exec(select(ReviewLinkUse)).all()) == 1, "still guards its link"
+    assert prune_spent(session, now=link.expires_at) == 1
+    session.commit()
+    assert session.exec(select(ReviewLinkUse)).all() == []
+    with pytest.raises(Refused, match="expired"):  # and the link itself is refused anyway
+        signer(hours=1).read(token, now=link.expires_at)
