@@ -33,6 +33,7 @@ from bot.settings import Settings
 from bot.shutdown import InFlight
 from bot.slack.sender import Sender
 
+SPENT_LINKS_INTERVAL = 3600  # seconds between sweeps of used review links
 log = logging.getLogger("pressgate.worker")
 
 
@@ -99,30 +100,15 @@ class Worker:
             coalesce=True,
             next_run_time=self.clock.now(),
         )
-        self.scheduler.add_job(
-            self.remind,
-            "interval",
-            seconds=self.remind_interval,
-            id="reminders",
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self.send_notices,
-            "interval",
-            seconds=self.settings.notice_interval,
-            id="notices",
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self.collect,
-            "interval",
-            seconds=self.settings.collect_interval,
-            id="collector",
-            max_instances=1,
-            coalesce=True,
-        )
+        for job, seconds, job_id in (
+            (self.remind, self.remind_interval, "reminders"),
+            (self.send_notices, self.settings.notice_interval, "notices"),
+            (self.collect, self.settings.collect_interval, "collector"),
+            (self.forget_spent_links, SPENT_LINKS_INTERVAL, "spent-links"),
+        ):
+            self.scheduler.add_job(
+                job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True
+            )
         self.scheduler.add_job(
             self.digest,
             "cron",
@@ -226,11 +212,6 @@ class Worker:
                 f"{r.missing} more approval(s)",
             )
         try:
-            with session_scope(self.engine) as session:
-                prune_spent(session, now=self.clock.now())
-        except Exception:
-            log.exception("forgetting expired review links failed")
-        try:
             escalations = due_escalations(self.engine, now=self.clock.now())
         except Exception:
             log.exception("approval escalations failed")
@@ -239,6 +220,15 @@ class Worker:
             self.notifier.remind_approvers(
                 post_id=step.post_id, approvers=step.people, message=step.message
             )
+
+    def forget_spent_links(self) -> None:
+        """Used review links whose time is up guard nothing more (an expired link is refused
+        before its use is looked up); an hourly sweep keeps the table small."""
+        try:
+            with self.in_flight, session_scope(self.engine) as session:
+                prune_spent(session, now=self.clock.now())
+        except Exception:
+            log.exception("forgetting expired review links failed")
 
     def send_notices(self) -> None:
         """The outbox's due notices to Slack (bot/slack/sender.py)."""
