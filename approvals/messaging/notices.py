@@ -225,9 +225,22 @@ def _remind(
 
 def _duty(session: Session, at: datetime, text: str, *, due: datetime | None = None) -> Notice:
     channel = current_map(session).config.slack.duty_channel
+    return _notice(session, DUTY_QUEUE, channel, text, at, due=due)
+
+
+def _notice(
+    session: Session,
+    queue: str,
+    channel: str | None,
+    text: str,
+    at: datetime,
+    *,
+    due: datetime | None = None,
+) -> Notice:
+    """A notice about no one post: plain text, escaped and cut to Slack's limit."""
     row = Notice(
         kind=NOTICE,
-        queue=DUTY_QUEUE,
+        queue=queue,
         channel=channel,
         text=cut(escape(text), TEXT_LIMIT),
         created_at=at,
@@ -344,13 +357,5 @@ def tell(session: Session, *, people: list[str], topic: str, text: str, at: date
     with a Slack id, a log line for the others, sent in order per topic."""
     for email in people:
         person = session.exec(select(Person).where(Person.email == email)).first()
-        session.add(
-            Notice(
-                kind=NOTICE,
-                queue=f"{topic}:{email}",
-                channel=person.slack_user_id if person is not None else None,
-                text=cut(escape(text), TEXT_LIMIT),
-                created_at=at,
-                due_at=at,
-            )
-        )
+        channel = person.slack_user_id if person is not None else None
+        _notice(session, f"{topic}:{email}", channel, text, at)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from approvals.clock import Clock, SystemClock
 from approvals.db import session_scope
+from approvals.messaging import notices
 
 
 class Notifier(Protocol):
@@ -47,8 +48,5 @@ class OutboxNotifier:
     def tell(self, *, people: list[str], topic: str, message: str) -> None:
         if self.engine is None or not people:
             return
-        # here: notices reads posts, which record through audit
-        from approvals.messaging import notices
-
         with session_scope(self.engine) as session:
             notices.tell(session, people=people, topic=topic, text=message, at=self.clock.now())
