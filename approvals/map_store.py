@@ -7,6 +7,7 @@ checked again when they publish.
 
 import hashlib
 import re
+import threading
 from datetime import datetime
 from functools import lru_cache
 
@@ -38,10 +39,40 @@ def current_version(session: Session) -> ConfigVersion | None:
 
 
 def current_map(session: Session) -> PermissionMap:
-    version = current_version(session)
-    if version is None:
+    """The map in force. Each claim, approval and notice asks for it, and a map of 500
+    accounts takes milliseconds to parse: only the newest version's id and hash are read
+    here, and the parsed map is kept per process for that version (callers never change it).
+    Within one transaction the first answer stands (a consistent view, and one query per
+    transaction rather than one per rule checked); `apply_config` forgets it.
+    """
+    memo = session.info.get(_IN_FORCE)
+    if memo is not None and memo[0] is session.get_transaction():
+        return memo[1]  # type: ignore[no-any-return]
+    row = session.exec(
+        select(ConfigVersion.id, ConfigVersion.content_hash)
+        .order_by(col(ConfigVersion.id).desc())
+        .limit(1)
+    ).first()
+    if row is None:
         raise Refused("no permission map has been loaded yet; run `pressgate init` first")
-    return _map_from_document(version.document)
+    key = (int(row[0] or 0), str(row[1]))
+    with _parsed_lock:
+        parsed = _parsed.get(key)
+    if parsed is None:
+        document = session.exec(
+            select(ConfigVersion.document).where(ConfigVersion.id == key[0])
+        ).one()
+        parsed = _map_from_document(document)
+        with _parsed_lock:
+            _parsed.clear()  # only the version in force is worth keeping
+            _parsed[key] = parsed
+    session.info[_IN_FORCE] = (session.get_transaction(), parsed)
+    return parsed
+
+
+_IN_FORCE = "pressgate.map_in_force"  # session.info: (transaction, map) of the last answer
+_parsed: dict[tuple[int, str], PermissionMap] = {}
+_parsed_lock = threading.Lock()
 
 
 def apply_config(
@@ -75,6 +106,7 @@ def apply_config(
         applied_at=now,
     )
     session.add(version)
+    session.info.pop(_IN_FORCE, None)  # the map in force changes in this transaction
     added, removed = _sync_rows(session, config)
     session.flush()
     audit.record(

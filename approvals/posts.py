@@ -276,12 +276,27 @@ def submit(session: Session, *, actor: Person, post_id: int, now: datetime) -> P
 
 
 def policy_report(session: Session, post: Post) -> policy.Report:
-    """The post's current words checked against the policy of the map in force."""
-    parts = revision_parts(session, current_revision(session, post))
+    """The post's current words checked against the policy of the map in force.
+
+    A claim asks twice (the quorum's stages depend on the findings, and the findings may
+    block): within one transaction the same words under the same map are checked once.
+    """
+    revision = current_revision(session, post)
+    config = current_map(session).config
+    key = (session.get_transaction(), revision.id, revision.content_hash, id(config))
+    memo = session.info.get(_REPORT)
+    if memo is not None and memo[0] == key:
+        return memo[1]  # type: ignore[no-any-return]
     to_check = [
-        policy.PartToCheck(p.text, tuple(m.get("alt_text") for m in p.media)) for p in parts
+        policy.PartToCheck(p.text, tuple(m.get("alt_text") for m in p.media))
+        for p in revision_parts(session, revision)
     ]
-    return policy.check_config(to_check, current_map(session).config)
+    report = policy.check_config(to_check, config)
+    session.info[_REPORT] = (key, report)
+    return report
+
+
+_REPORT = "pressgate.policy_report"  # session.info: (key, report) of the last check
 
 
 def _log_findings(session: Session, post: Post, now: datetime) -> None:

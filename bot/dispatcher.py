@@ -1,9 +1,12 @@
 """The dispatcher: takes due posts from the database and publishes them, exactly once.
 
 Each pass asks the database which accounts have work, then drains those accounts
-concurrently (bounded by `concurrency`), one post at a time per account so an account's
-posts and a thread's parts go out in order. Claims live in the database, so any number of
-worker processes can run this side by side.
+concurrently, one post at a time per account so an account's posts and a thread's parts go
+out in order. `concurrency` bounds the calls to X in flight, not the accounts being drained:
+twice as many accounts are worked on, so the next posts are claimed and the last ones
+recorded while the calls are out, and the slots for X are never idle waiting on the
+database. Claims live in the database, so any number of worker processes can run this side
+by side.
 
 Exactly once rests on four things: a claim is taken under the account's row lock; each
 part's X id is committed the moment it comes back; a post whose last call had no certain
@@ -51,6 +54,7 @@ from bot.x_spend import working_on
 __all__ = ["DispatchPolicy", "Dispatcher"]
 
 log = logging.getLogger("pressgate.dispatcher")
+DRAINERS_PER_CALL = 2  # accounts worked on per slot for X: one calls while one records
 DUPLICATE_ADVICE = (
     "X does not take the same words twice on one account: change the wording (for example, "
     "add the date or the time) and submit it again"
@@ -83,6 +87,7 @@ class Dispatcher:
         self.leases = LeaseKeeper(engine=engine, clock=clock, lease=self.policy.lease)
         self.strays = StrayCopies(engine=engine, publishers=publishers, clock=clock, worker=worker)
         self.stopping = threading.Event()  # set on shutdown: finish the post in hand, no more
+        self.calls = threading.BoundedSemaphore(self.policy.concurrency)  # calls to X at once
 
     def run_once(self) -> int:
         """One pass over every account with work; returns how many posts were handled."""
@@ -91,7 +96,7 @@ class Dispatcher:
             accounts = accounts_with_work(session, now=self.clock.now())
         if not accounts:
             return 0
-        workers = min(self.policy.concurrency, len(accounts))
+        workers = min(DRAINERS_PER_CALL * self.policy.concurrency, len(accounts))
         with (
             self.leases.running(),
             ThreadPoolExecutor(workers, thread_name_prefix="dispatch") as pool,
@@ -125,6 +130,7 @@ class Dispatcher:
                 return handled
             finally:
                 self.leases.release(job.post_id)
+                self.record.done_with(job)
         return handled
 
     # --- claiming ------------------------------------------------------------------------
@@ -170,6 +176,7 @@ class Dispatcher:
             reconcile=claim.reconcile,
             attempts=post.attempts,
             started_at=post.publish_started_at or self.clock.now(),
+            claimed_at=post.claimed_at or self.clock.now(),
             previous_worker=claim.previous_worker,
             publisher=publisher,
             refusal=refusal,
@@ -203,7 +210,8 @@ class Dispatcher:
                 continue
             self.record.renew(job)  # taken over while this worker was frozen: send no more
             try:
-                x_id = publisher.create_post(part.outgoing, reply_to=previous)
+                with self.calls:
+                    x_id = publisher.create_post(part.outgoing, reply_to=previous)
             except RateLimited as error:
                 self.record.retry(
                     job, str(error), retry_at=error.retry_at, counts=True, rate_limited=True
@@ -262,7 +270,8 @@ class Dispatcher:
     def _reconcile(self, job: Job, publisher: XPublisher, done: dict[int, str]) -> dict[int, str]:
         """Find the parts not yet recorded on the account's timeline since the first attempt."""
         since = job.started_at - CLOCK_SKEW
-        timeline = publisher.recent_posts(since=since)
+        with self.calls:
+            timeline = publisher.recent_posts(since=since)
         with session_scope(self.engine, read_only=True) as session:
             taken = outcomes.taken_ids(session, [t.id for t in timeline])
         missing = [(p.position, p.outgoing.text) for p in job.parts if p.position not in done]

@@ -45,6 +45,7 @@ class Job:
     reconcile: bool
     attempts: int  # failed attempts so far (errors from X)
     started_at: datetime
+    claimed_at: datetime  # by this worker's clock, when the claim (and its lease) was taken
     previous_worker: str | None
     publisher: XPublisher | None
     refusal: str | None  # no publisher could be made (account not connected)

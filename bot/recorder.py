@@ -36,18 +36,31 @@ class Recorder:
     ) -> None:
         self.engine, self.clock, self.worker = engine, clock, worker
         self.notifier, self.policy, self.rng = notifier, policy, rng
+        self._fenced: dict[tuple[int, int], datetime] = {}  # (post, token): last confirmed
 
     def renew(self, job: Job) -> None:
+        """Before each call to X: confirm the claim still holds and extend its lease.
+
+        A claim confirmed less than half a lease ago (taken, renewed, or a part recorded
+        under it) cannot have been taken over: another worker may take it only once the
+        whole lease has run out. Then the round trip is skipped; a worker frozen for longer
+        sees the time pass on the same clock and asks the database.
+        """
+        now = self.clock.now()
+        if now - self._fenced.get((job.post_id, job.token), job.claimed_at) < self.policy.lease / 2:
+            return
         with session_scope(self.engine) as session:
             outcomes.renew(
-                session,
-                post_id=job.post_id,
-                token=job.token,
-                now=self.clock.now(),
-                lease=self.policy.lease,
+                session, post_id=job.post_id, token=job.token, now=now, lease=self.policy.lease
             )
+        self._fenced[(job.post_id, job.token)] = now
+
+    def done_with(self, job: Job) -> None:
+        """The claim is settled or let go: nothing more to remember about it."""
+        self._fenced.pop((job.post_id, job.token), None)
 
     def part(self, job: Job, part: PartJob, x_id: str) -> None:
+        now = self.clock.now()
         with session_scope(self.engine) as session:
             outcomes.record_part(
                 session,
@@ -55,9 +68,10 @@ class Recorder:
                 part_id=part.id,
                 x_post_id=x_id,
                 token=job.token,
-                now=self.clock.now(),
+                now=now,
                 lease=self.policy.lease,
             )
+        self._fenced[(job.post_id, job.token)] = now  # the token held, the lease extended
 
     def reconciled(self, job: Job, found: dict[int, str], since: datetime) -> None:
         with session_scope(self.engine) as session:

@@ -323,6 +323,8 @@ def _handle(session: Session, subject: str) -> str:
 
 
 def _name(session: Session, email: str) -> str:
+    if email == SYSTEM:
+        return email  # pressgate itself (the dispatcher, the reminders): nobody to look up
     person = session.exec(select(Person).where(Person.email == email)).first()
     return person.name if person is not None and person.name else email
 
