@@ -1,10 +1,39 @@
-"""Who a Slack user is: only the `slack_id` of an active person in the map in force."""
+"""The map in force is the newest stored version, for every process at its next transaction
+and at once for the transaction that applied it; who a Slack user is: only the `slack_id` of
+an active person in the map in force."""
 
 import pytest
+from sqlmodel import Session
 
+from approvals.config import Action
 from approvals.errors import NotFound
-from approvals.map_store import person_on_slack
-from tests.factories import Org, small_config
+from approvals.map_store import current_map, person_on_slack
+from tests.factories import Org, config_from_dict, small_config
+
+
+def _with_approver(raw: dict[str, object], email: str) -> dict[str, object]:
+    people = raw["people"]
+    assert isinstance(people, list)
+    return {**raw, "people": [*people, {"email": email, "roles": ["approver"]}]}
+
+
+def test_a_map_applied_in_a_transaction_is_in_force_within_it(org: Org) -> None:
+    assert not current_map(org.session).can("fay@example.org", Action.APPROVE, "@DeptHelp")
+    org.apply(_with_approver(small_config(), "fay@example.org"))  # no commit yet
+    assert current_map(org.session).can("fay@example.org", Action.APPROVE, "@DeptHelp")
+
+
+def test_a_map_applied_elsewhere_is_in_force_at_the_next_transaction(org: Org) -> None:
+    org.session.commit()
+    bind = org.session.get_bind()
+    with Session(bind) as reader:
+        assert not current_map(reader).can("fay@example.org", Action.APPROVE, "@DeptHelp")
+        reader.commit()
+        org.apply(_with_approver(small_config(), "fay@example.org"))
+        org.session.commit()
+        pmap = current_map(reader)
+        assert pmap.can("fay@example.org", Action.APPROVE, "@DeptHelp")
+        assert pmap.config == config_from_dict(_with_approver(small_config(), "fay@example.org"))
 
 
 def with_slack_ids(**ids: str) -> dict[str, object]:
