@@ -1,5 +1,7 @@
 """Which publisher speaks for an account: X through its stored tokens, or the sandbox."""
 
+import hashlib
+import threading
 from collections.abc import Callable
 
 from pydantic import SecretStr
@@ -9,10 +11,10 @@ from sqlmodel import Session
 from approvals.analytics.collector import OwnTimeline
 from approvals.clock import Clock
 from approvals.db import session_scope
-from approvals.delivery.credentials import XTokens, replace_tokens, tokens_of
+from approvals.delivery.credentials import XTokens, credential_of, replace_tokens, tokens_of
 from approvals.delivery.publisher import Rejected, XPublisher
 from approvals.messaging.notify import Notifier
-from approvals.models import Account
+from approvals.models import Account, Credential
 from bot.sandbox import SandboxPublisher
 from bot.settings import Settings
 from bot.x_client import OnCall, XClient
@@ -36,6 +38,7 @@ def publisher_factory(
     sandbox = settings.publisher == "sandbox"
     if not sandbox:
         settings.require_real_secret()  # the tokens are encrypted with it
+    clients = ClientCache()
 
     def publisher_for(session: Session, account: Account) -> XPublisher:
         if sandbox:
@@ -44,11 +47,47 @@ def publisher_factory(
             )
         if account.kind != "corporate":
             raise Rejected(f"{account.handle} is not corporate; nothing is published to it")
-        return _connected_client(
+        stored = credential_of(session, account)
+        found = clients.get(account, stored)
+        if found is not None:
+            return found
+        client = _connected_client(
             settings, engine, clock, session, account, via=via, notifier=notifier
         )
+        clients.keep(account, stored, client)
+        return client
 
     return publisher_for
+
+
+class ClientCache:
+    """An account's client, kept from one post to the next while its stored tokens stay the
+    same: its connection to X stays open (no new TLS handshake per post) and the tokens are
+    not decrypted again. Any change to the stored tokens (a refresh by any worker, a
+    reconnect) seals them anew, so the ciphertext differs and a new client is made from them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[int, tuple[bytes, XClient]] = {}
+
+    def get(self, account: Account, stored: Credential | None) -> XClient | None:
+        if stored is None or account.id is None:
+            return None
+        with self._lock:
+            kept = self._clients.get(account.id)
+        if kept is None or kept[0] != _fingerprint(stored):
+            return None
+        return kept[1]
+
+    def keep(self, account: Account, stored: Credential | None, client: XClient) -> None:
+        if stored is not None and account.id is not None:
+            with self._lock:
+                self._clients[account.id] = (_fingerprint(stored), client)
+
+
+def _fingerprint(stored: Credential) -> bytes:
+    return hashlib.sha256(stored.ciphertext).digest()
 
 
 def timeline_factory(

@@ -463,6 +463,20 @@ def bench_one_worker_on_postgresql(worlds: dict[str, Any], fake: Fake) -> None:
 def bench_three_workers_on_postgresql(worlds: dict[str, Any], fake: Fake) -> None:
     run = _dispatch(worlds, fake, "postgresql", 3)
     _report("PostgreSQL, 3 workers", run, _floor(fake, 3 * CONCURRENCY), 3 * CONCURRENCY)
+    # The least any dispatcher could do on this machine: every account's posts at once, one
+    # thread each, no database. Its lateness is what the network and the client alone cost.
+    fan_out = _floor(fake, ACCOUNTS)
+    floor_is = f"same calls, no database, every account at once ({ACCOUNTS} threads)"
+    for figure, value, least in (
+        ("lateness p99", _p99(run.lateness), _p99(fan_out.lateness)),
+        (f"time for {POSTS:,} posts", run.seconds, fan_out.seconds),
+    ):
+        table.add(SECTION, f"PostgreSQL, 3 workers: {figure}, against full fan-out", value,
+                  least, "s", floor_is)  # fmt: skip
+    print(
+        f"\nfull fan-out floor: p99 lateness {_p99(fan_out.lateness):.2f} s, "
+        f"time {fan_out.seconds:.1f} s, client CPU {fan_out.cpu_seconds:.1f} s"
+    )
 
 
 def bench_one_worker_on_sqlite(worlds: dict[str, Any], fake: Fake) -> None:

@@ -44,8 +44,11 @@ def test_one_slot_for_x_keeps_one_call_out_while_the_next_post_is_claimed(world:
     try:
         first = hold.next()
         _until(
-            lambda: world.post(help_post.id).state == world.post(news_post.id).state
-            == PostState.PUBLISHING,
+            lambda: (
+                world.post(help_post.id).state
+                == world.post(news_post.id).state
+                == PostState.PUBLISHING
+            ),
             "both posts are claimed while the first call is out",
         )
         time.sleep(0.3)  # room for a second call, were the slot not taken

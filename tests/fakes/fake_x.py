@@ -22,7 +22,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -198,6 +198,20 @@ class FakeX(XApi, Wire):
             self._tokens["bearer"][user.bearer_token] = user_id
             self._tokens["refresh"][user.refresh_token] = user_id
             return user
+
+    def reissue_oauth1_tokens(self, user: FakeUser) -> FakeUser:
+        """The account revoked the app and authorised it again: its old OAuth 1.0a token no
+        longer works; the user with the new one is returned (and kept)."""
+        with self._lock:
+            del self._tokens["oauth1"][user.access_token]
+            new = replace(
+                user,
+                access_token=f"{user.id}-{secrets.token_hex(12)}",
+                access_token_secret=secrets.token_hex(16),
+            )
+            self._users[user.id] = new
+            self._tokens["oauth1"][new.access_token] = user.id
+            return new
 
     def expire_access_token(self, user: FakeUser) -> None:
         """Every OAuth 2.0 access token of `user` stops working; the refresh token still does."""

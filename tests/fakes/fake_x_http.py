@@ -175,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128  # many worker processes may connect at once
+    request_queue_size = 1024  # many worker processes (or the fan-out floor) connect at once
 
     def __init__(self, address: tuple[str, int], serve_request: Callable[[Handler], None]) -> None:
         self.serve_request = serve_request  # answers (or drops) one request: Wire._serve
