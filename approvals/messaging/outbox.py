@@ -82,6 +82,31 @@ def claim(
     row = session.exec(query).first()
     if row is None:
         return None
+    return _take(session, row, worker=worker, now=now, lease=lease)
+
+
+def claim_due(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> tuple[list[Claimed], int]:
+    """Take up to `limit` due notices at once, skipping those another worker holds; returns
+    them and how many were looked at (some need no sending and are dropped). For delivery
+    with no call out between claim and record (the log): one transaction for a batch."""
+    query = (
+        select(Notice)
+        .where(_due(now))
+        .order_by(col(Notice.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    rows = list(session.exec(query).all())
+    taken = [_take(session, row, worker=worker, now=now, lease=lease) for row in rows]
+    return [c for c in taken if c is not None], len(rows)
+
+
+def _take(
+    session: Session, row: Notice, *, worker: str, now: datetime, lease: timedelta
+) -> Claimed | None:
     target = session.get(Notice, row.target_id) if row.kind == UPDATE and row.target_id else None
     if row.kind == UPDATE and (target is None or target.state != SENT or not target.sent_ts):
         _drop(session, row, "the message it updates never reached Slack")

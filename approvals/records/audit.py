@@ -75,14 +75,21 @@ def record(
 
     A head row that does not hold refuses the append (and so the change it records):
     appending to a head wound back by someone else would seal over the entries it hides.
+
+    The notices are planned before the head is locked: every writer in every process waits
+    on that one row, so it is held only for the append itself and the commit after it.
     """
-    keys = keyring_of(session)
-    head = _locked_head(session)
-    _refuse_a_broken_head(session, head, keys)
     via = session.info.get(VIA)
     if via is not None and "via" not in (details or {}):
         details = {**(details or {}), "via": via}  # the door the change came through
     at = at.astimezone(UTC)  # the hash must match what is read back from the database
+    # The one hook of the outbox: what this change tells people in Slack is written with it.
+    from approvals.messaging import notices  # here: notices reads posts, which record through us
+
+    notices.plan(session, actor=actor, action=action, subject=subject, at=at, details=details or {})
+    keys = keyring_of(session)
+    head = _locked_head(session)
+    _refuse_a_broken_head(session, head, keys)
     if head.key_id is None and head.seq > 0:
         _rekey(session, head, keys.current, at)
     entry = _append(
@@ -95,10 +102,6 @@ def record(
         at=at,
         details=canonical_json(details or {}),
     )
-    # The one hook of the outbox: what this change tells people in Slack is written with it.
-    from approvals.messaging import notices  # here: notices reads posts, which record through us
-
-    notices.plan(session, actor=actor, action=action, subject=subject, at=at, details=details or {})
     return entry
 
 

@@ -5,6 +5,7 @@ without Slack set up, every notice is one line in the log."""
 import logging
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -163,3 +164,31 @@ def test_a_worker_that_dies_holding_a_claim_delays_the_notice_by_its_lease_only(
     assert [m.text for m in office.channel("#press-duty")] == [
         "Publishing paused on @DeptHelp by sam@example.org: A wrong date"
     ]
+
+
+def test_without_slack_two_senders_at_once_log_each_notice_exactly_once(
+    office: SignOff, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a bot token notices are claimed, logged and recorded a batch at a time; two
+    workers doing so side by side skip each other's batches, so nothing is logged twice."""
+    settings = office.world.settings.model_copy(update={"slack_bot_token": None})
+    org = office.world.org
+    for n in range(40):
+        org.submitted(f"Consultation update {n}: responses close on Friday.", account="@DeptNews")
+    org.session.commit()
+    expected = {n.id for n in office.notices()}
+    assert len(expected) == 120, "a channel request and two DMs per post"
+    caplog.set_level(logging.INFO, logger="pressgate.slack.outbox")
+    senders = [
+        Sender(settings=settings, engine=office.world.engine, clock=office.clock, worker=w)
+        for w in ("w1", "w2")
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        delivered = list(pool.map(lambda s: s.run_once(limit=1000), senders))
+
+    logged = Counter(
+        int(r.getMessage().split()[2]) for r in caplog.records if r.name == "pressgate.slack.outbox"
+    )
+    assert set(logged) == expected and set(logged.values()) == {1}, "each once"
+    assert sum(delivered) == 120
+    assert {n.state for n in office.notices()} == {"sent"}
