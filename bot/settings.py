@@ -72,8 +72,9 @@ class Settings(BaseSettings):
     x_timeout: float = Field(10.0, gt=0, description="Seconds one call to X may take.")
     # Publish to the sandbox (recorded, never sent to X) on purpose; never a silent fallback.
     sandbox: bool = False
-    # The dispatcher: how many accounts a worker serves at once, how often it looks for work
-    # even when nothing is scheduled, and how it retries.
+    # The dispatcher: how many calls to X a worker has in flight at once (it works on twice
+    # as many accounts), how often it looks for work even when nothing is scheduled, and how
+    # it retries.
     dispatch_concurrency: int = Field(4, ge=1, le=64)
     dispatch_interval: float = Field(15.0, gt=0)
     dispatch_lease: float = Field(300.0, gt=0)
