@@ -133,8 +133,8 @@ def _posts(engine: Engine, account_ids: list[int], author: int) -> list[int]:
         cursor = raw.cursor()
         cursor.executemany(
             "INSERT INTO post (account_id, author_id, state, revision_no, timezone, created_at, "
-            "updated_at, claim_token, attempts, outcome_unknown, sandbox, campaign, template) "
-            "VALUES (" + ", ".join(["%s" if _pg(engine) else "?"] * 13) + ")",
+            "updated_at, claim_token, attempts, outcome_unknown, sandbox, campaign, template, "
+            "escalation_level) VALUES (" + ", ".join(["%s" if _pg(engine) else "?"] * 13) + ", 0)",
             rows,
         )
         raw.commit()
