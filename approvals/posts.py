@@ -8,7 +8,9 @@ revision, so any edit (a new revision) leaves them behind.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from approvals.analytics.models import RevisionFinding
@@ -378,10 +380,23 @@ def schedule(
 
 
 def current_revision(session: Session, post: Post) -> Revision:
+    """The post's current revision. A claim asks four times (the quorum, the policy, the
+    claim itself); within one transaction the row found first is kept. A revision is never
+    changed once written, and a new one has a new number, so the memo cannot go stale; a
+    revision rolled back with a savepoint is no longer persistent and is looked up again."""
+    key = (session.get_transaction(), post.id, post.revision_no)
+    memo: dict[Any, Revision] = session.info.setdefault(_REVISIONS, {})
+    kept = memo.get(key)
+    if kept is not None and inspect(kept).persistent:
+        return kept
     revision = session.exec(
         select(Revision).where(Revision.post_id == post.id, Revision.number == post.revision_no)
     ).one()
+    memo[(session.get_transaction(), post.id, post.revision_no)] = revision
     return revision
+
+
+_REVISIONS = "pressgate.current_revisions"  # session.info: (transaction, post, number) -> row
 
 
 def revision_parts(session: Session, revision: Revision) -> list[RevisionPart]:
@@ -402,6 +417,17 @@ def authors_of(session: Session, post: Post) -> set[int]:
 
 
 def account_of(session: Session, post: Post) -> Account:
+    """The post's account. The session's identity map holds rows weakly, so an account
+    nobody holds on to is read again at the next `get`; it is held until the transaction
+    ends, which spares the claim and the notices written with it a query each."""
     account = session.get(Account, post.account_id)
     assert account is not None
+    transaction = session.get_transaction()
+    held: tuple[Any, dict[int | None, Account]] | None = session.info.get(_ACCOUNTS)
+    if held is None or held[0] is not transaction:
+        held = session.info[_ACCOUNTS] = (transaction, {})
+    held[1][account.id] = account
     return account
+
+
+_ACCOUNTS = "pressgate.accounts_held"  # session.info: (transaction, accounts held in it)
