@@ -85,6 +85,9 @@ class App:
                 self.settings.database_url,
                 busy_timeout=self.settings.sqlite_busy_timeout,
                 audit_keys=self.settings.audit_keyring(),
+                # A worker works on two accounts per call to X it may have out, each with a
+                # connection, beside its sender, collector and the web app's requests.
+                max_overflow=2 * self.settings.dispatch_concurrency + 10,
             )
         except (ArgumentError, ImportError):
             raise InvalidInput(BAD_DATABASE_URL) from None

@@ -7,7 +7,9 @@ takeover. Runs on SQLite and on PostgreSQL."""
 import queue
 import threading
 import time
+from contextlib import ExitStack
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,9 @@ from approvals.delivery.outcomes import LostClaim
 from approvals.delivery.publishing import claim_next
 from approvals.map_store import get_account
 from approvals.models import PostState
+from bot.cli.common import App
 from bot.jobs import DispatchPolicy
+from bot.settings import Settings
 from tests.bot.publishing_world import POLICY, World
 
 MINUTE = timedelta(minutes=1)
@@ -110,3 +114,18 @@ def test_a_fresh_claim_goes_to_x_without_another_round_trip_to_renew_it(world: W
     world.clock.advance(POLICY.lease / 2)
     dispatcher.record.renew(job)  # half a lease on: confirmed and extended
     assert world.post(post.id).lease_until == claimed_until + POLICY.lease / 2
+
+
+def test_a_worker_at_the_highest_concurrency_has_a_connection_for_each_account_it_works_on(
+    tmp_path: Path,
+) -> None:
+    """Two accounts per slot for X, each with a database connection while it is worked on,
+    beside the sender's and the web app's: the pool must not make drainers wait for one."""
+    database = tmp_path / "pressgate.db"
+    database.touch()
+    settings = Settings(database_url=f"sqlite:///{database}", dispatch_concurrency=64)
+    engine = App(settings).engine
+    with ExitStack() as held:
+        for _ in range(2 * 64 + 4):
+            held.enter_context(engine.connect())
+    engine.dispose()
