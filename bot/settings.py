@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     audit_anchor_file: Path = DEFAULT_DATA_DIR / "audit-anchors.jsonl"
     audit_anchor_interval: float = Field(3600.0, gt=0, description="Seconds between anchors.")
     slack_signing_secret: SecretStr | None = None
+    # The Slack workspace (team id, T…) pressgate serves: requests from any other workspace
+    # the app is installed in are refused. Unset: any workspace the signing secret signs for.
+    slack_team_id: str | None = Field(None, pattern=r"^T[A-Z0-9]{2,}$")
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     # Socket Mode (an app-level token, xapp-…): Slack's requests come over a connection

@@ -20,7 +20,17 @@ from approvals.errors import InvalidInput
 from approvals.map_store import current_map, person_on_slack
 from approvals.posts import check_part_count
 from approvals.status import Status, status
-from bot.slack.replies import VIA, Asker, Reply, SlackContext, answer, escape, tell
+from bot.slack.replies import (
+    OTHER_WORKSPACE,
+    VIA,
+    Asker,
+    Reply,
+    SlackContext,
+    answer,
+    escape,
+    from_another_workspace,
+    tell,
+)
 
 USAGE = (
     "*/pressgate pause @account reason* (or `all`) stops publishing until resumed; "
@@ -34,6 +44,8 @@ EXCERPT = 60  # characters of a post's first part shown in the status
 
 def handle_command(ctx: SlackContext, fields: dict[str, str]) -> Reply:
     """The acknowledgement of one `/pressgate …` (empty) and the work that answers it."""
+    if from_another_workspace(ctx, fields.get("team_id")):
+        return Reply(ack={"response_type": "ephemeral", "text": OTHER_WORKSPACE})
     asker = Asker(
         user_id=fields.get("user_id", ""),
         response_url=fields.get("response_url"),

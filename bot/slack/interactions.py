@@ -25,7 +25,17 @@ from approvals.messaging.notice_blocks import APPROVE_ACTION, REJECT_ACTION
 from approvals.models import Post
 from approvals.posts import account_of, current_revision
 from approvals.signoff import review
-from bot.slack.replies import VIA, Asker, Reply, SlackContext, answer, escape, open_view, tell
+from bot.slack.replies import (
+    VIA,
+    Asker,
+    Reply,
+    SlackContext,
+    answer,
+    escape,
+    from_another_workspace,
+    open_view,
+    tell,
+)
 
 # The ids the request messages' buttons (approvals.messaging.notice_blocks) and the reject modal
 # carry.
@@ -47,6 +57,8 @@ class Target:
 
 def handle_interaction(ctx: SlackContext, payload: dict[str, Any]) -> Reply:
     """The acknowledgement of one interaction payload, and what to do after it."""
+    if from_another_workspace(ctx, _dig(payload, "team", "id") or _dig(payload, "user", "team_id")):
+        return Reply()  # acknowledged, so Slack does not retry; nothing done
     kind = payload.get("type")
     if kind == "block_actions":
         return _clicked(ctx, payload)

@@ -59,6 +59,20 @@ class Reply:
     then: Callable[[], None] | None = None
 
 
+OTHER_WORKSPACE = "pressgate answers only the Slack workspace it serves; nothing was recorded."
+
+
+def from_another_workspace(ctx: SlackContext, team_id: str | None) -> bool:
+    """A request from a workspace other than PRESSGATE_SLACK_TEAM_ID (when it is set): the
+    same app installed elsewhere signs with the same secret, so the signature alone does not
+    say whose Slack a click came from. Checked for HTTP and Socket Mode alike."""
+    expected = ctx.settings.slack_team_id
+    if expected is None or team_id == expected:
+        return False
+    log.warning("refused a Slack request from workspace %r (serving %s)", team_id, expected)
+    return True
+
+
 def refused(error: PressgateError) -> str:
     """The answer to a decision or command that a rule refused: nothing was recorded."""
     message = escape(str(error))
