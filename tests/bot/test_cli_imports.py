@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import EXAMPLE_CONFIG
+
 # What no command may load just by starting (the web stack, the X client, the scheduler).
 NEVER_AT_START = ("fastapi", "starlette", "uvicorn", "tweepy", "apscheduler", "slack_sdk")
 # The database layer: loaded by the commands that read or write the database, not before.
@@ -45,6 +47,17 @@ def test_importing_the_command_line_loads_no_web_x_client_or_database(tmp_path: 
     )
 
 
+def _main_exiting(*codes: int | None) -> str:
+    """`pressgate` run in-process, which must end with one of these exit statuses."""
+    return (
+        "from bot.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        f"    assert done.code in {codes!r}, done.code\n"
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [("--help",), ("check", "Our results are out at 09:00 #earnings"), ("queue", "--help")],
@@ -53,14 +66,34 @@ def test_help_and_a_check_outside_an_installation_load_no_database(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     """With no database there is no map in force to read, so a check is text work only."""
-    code = (
-        "from bot.cli.main import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as done:\n"
-        "    assert done.code in (0, None), done.code\n"
+    loaded = _loaded_after(_main_exiting(0, None), tmp_path, *args)
+    assert loaded.isdisjoint(NEVER_AT_START + DATABASE_LAYER), sorted(
+        loaded & set(NEVER_AT_START + DATABASE_LAYER)
     )
-    loaded = _loaded_after(code, tmp_path, *args)
+
+
+def test_a_check_inside_an_installation_reads_the_map_in_force_without_the_database_layer(
+    tmp_path: Path,
+) -> None:
+    """The map in force is read with sqlite3 alone. The config file is removed after `init`,
+    so only the map in force can block "guaranteed": the exit status shows it was read."""
+    config = tmp_path / "pressgate.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pressgate"), "init"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(tmp_path),
+            "PRESSGATE_SECRET_KEY": "imports-test-secret-0123456789abcdefghijklmnop",
+        },
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    config.unlink()
+    loaded = _loaded_after(_main_exiting(1), tmp_path, "check", "Results guaranteed today")
     assert loaded.isdisjoint(NEVER_AT_START + DATABASE_LAYER), sorted(
         loaded & set(NEVER_AT_START + DATABASE_LAYER)
     )
