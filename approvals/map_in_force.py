@@ -89,9 +89,11 @@ def _postgres_document(conninfo: str) -> str | None:
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        conninfo_to_dict(conninfo)
+        ports = str(conninfo_to_dict(conninfo).get("port") or "")
     except psycopg.ProgrammingError:  # let SQLAlchemy say what is wrong, as elsewhere
         raise NotPlainUrl("libpq cannot parse it") from None
+    if not all(port.isdigit() for port in ports.split(",") if port):
+        raise NotPlainUrl("a port that is not a number")  # SQLAlchemy refuses it, so must we
     try:
         connection = psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as error:

@@ -113,14 +113,14 @@ def _map_in_force(app: App) -> PressgateConfig | None:
     than the text being judged by some other map."""
     from approvals.map_in_force import NotPlainUrl, read_map_in_force
 
-    # A check must never create files: no SQLite file means no map in force to read.
-    if app.missing_sqlite_file() is not None:
-        return None
     try:
         return read_map_in_force(
             app.settings.database_url, busy_timeout=app.settings.sqlite_busy_timeout
         )
     except NotPlainUrl:  # a URL of another form: SQLAlchemy reads it, or says what is wrong
+        # A check must never create files: no SQLite file means no map in force to read.
+        if app.missing_sqlite_file() is not None:
+            return None
         return _map_in_force_by_orm(app)
 
 

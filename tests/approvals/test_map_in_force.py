@@ -82,6 +82,7 @@ def test_a_file_that_is_not_a_database_is_unreadable_and_left_alone(tmp_path: Pa
         "mysql://pressgate@localhost/pressgate",
         "postgresql+asyncpg://db.example/pressgate",
         "sqlite:///var/pressgate.db?timeout=3",
+        "postgresql+psycopg://pressgate@db.example:notaport/pressgate",
     ],
 )
 def test_a_url_of_another_form_is_left_to_sqlalchemy(url: str) -> None:

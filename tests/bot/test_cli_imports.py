@@ -19,7 +19,7 @@ NEVER_AT_START = ("fastapi", "starlette", "uvicorn", "tweepy", "apscheduler", "s
 DATABASE_LAYER = ("sqlalchemy", "sqlmodel", "alembic", "psycopg")
 
 
-def _loaded_after(code: str, cwd: Path, *args: str) -> set[str]:
+def _loaded_after(code: str, cwd: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
     """The top-level packages loaded once `code` has run in a fresh interpreter."""
     script = (
         "import sys\n"
@@ -30,7 +30,7 @@ def _loaded_after(code: str, cwd: Path, *args: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd)},
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -73,12 +73,14 @@ def test_help_and_a_check_outside_an_installation_load_no_database(
 
 
 def test_a_check_inside_an_installation_reads_the_map_in_force_without_the_database_layer(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    """The map in force is read with sqlite3 alone. The config file is removed after `init`,
-    so only the map in force can block "guaranteed": the exit status shows it was read."""
+    """The map in force is read with sqlite3 or psycopg alone (psycopg only for PostgreSQL).
+    The config file is removed after `init`, so only the map in force can block "guaranteed":
+    the exit status shows it was read."""
     config = tmp_path / "pressgate.toml"
     config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {"PRESSGATE_DATABASE_URL": database_url}
     subprocess.run(
         [str(Path(sys.executable).parent / "pressgate"), "init"],
         cwd=tmp_path,
@@ -87,13 +89,15 @@ def test_a_check_inside_an_installation_reads_the_map_in_force_without_the_datab
             "LANG": "C.UTF-8",
             "HOME": str(tmp_path),
             "PRESSGATE_SECRET_KEY": "imports-test-secret-0123456789abcdefghijklmnop",
+            **env,
         },
         capture_output=True,
         check=True,
         timeout=120,
     )
     config.unlink()
-    loaded = _loaded_after(_main_exiting(1), tmp_path, "check", "Results guaranteed today")
-    assert loaded.isdisjoint(NEVER_AT_START + DATABASE_LAYER), sorted(
-        loaded & set(NEVER_AT_START + DATABASE_LAYER)
-    )
+    code = _main_exiting(1)
+    loaded = _loaded_after(code, tmp_path, "check", "Results guaranteed today", env=env)
+    driver = {"psycopg"} if database_url.startswith("postgresql") else set()
+    unexpected = loaded & (set(NEVER_AT_START + DATABASE_LAYER) - driver)
+    assert not unexpected, sorted(unexpected)
