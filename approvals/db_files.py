@@ -12,13 +12,19 @@ from pathlib import Path
 _PLAIN_SQLITE = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<database>[^?%@#]*)")
 
 
+def plain_sqlite_database(url: str) -> str | None:
+    """The database part of a SQLite URL of the plain form ("" or ":memory:" for an
+    in-memory one); None for any other URL."""
+    plain = _PLAIN_SQLITE.fullmatch(url)
+    return None if plain is None else plain["database"]
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names; None for PostgreSQL and in-memory SQLite.
 
     Raises SQLAlchemy's ArgumentError for a string that is no database URL."""
-    plain = _PLAIN_SQLITE.fullmatch(url)
-    if plain is not None:
-        database = plain["database"]
+    database = plain_sqlite_database(url)
+    if database is not None:
         return None if database in ("", ":memory:") else Path(database)
     from sqlalchemy.engine import make_url
 

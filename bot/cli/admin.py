@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from approvals.errors import ConfigError, NotFound, PressgateError
 from approvals.files import shipped
@@ -233,6 +232,8 @@ def _explain_post(app: App, post_id: str, json_out: bool) -> None:
     console.print(
         f"post {view.id} on {view.account} ({view.state}), tags: {', '.join(view.tags) or '-'}"
     )
+    from rich.table import Table  # loaded by the commands that print one
+
     table = Table("stage", "rule", "why", "signed", "who can sign")
     for stage in view.stages:
         signed = ", ".join(stage.signed) or "-"
@@ -274,6 +275,8 @@ def _explain_account(pmap: PermissionMap, handle: str, json_out: bool) -> None:
         f"{account.handle} ({account.kind}): {account.required} approval(s) required, "
         f"times in {account.timezone}"
     )
+    from rich.table import Table  # loaded by the commands that print one
+
     table = Table("action", "who")
     for action, people in rights.items():
         table.add_row(action, ", ".join(people) or "-")
@@ -303,6 +306,8 @@ def _explain_person(pmap: PermissionMap, email: str, json_out: bool) -> None:
     console.print(
         f"{person.email} ({person.name or 'no name'}): roles {', '.join(person.roles) or '-'}"
     )
+    from rich.table import Table  # loaded by the commands that print one
+
     table = Table("account", "may")
     for acct, acts in rights.items():
         table.add_row(

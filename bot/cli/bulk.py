@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
-from rich.table import Table
 
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, error_line, fail, print_json
 
@@ -138,6 +137,8 @@ def _render(
     if json_out:
         print_json(_as_json(plan, saved, submit=submit, dry_run=dry_run))
         return
+    from rich.table import Table  # loaded by the commands that print one
+
     table = Table()
     for heading in ("line", "account", "publish at", "text", "images", "findings", "post"):
         # the row's place and time stay whole; the words and findings wrap

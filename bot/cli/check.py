@@ -98,21 +98,48 @@ def _policy_source(app: App, config: Path | None) -> PressgateConfig:
 
     if config is not None:
         return load_or_exit(config)
-    # A check must never create files: no SQLite file means no map in force to read.
-    if app.missing_sqlite_file() is None:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from approvals.db import session_scope
-        from approvals.map_store import current_map
-
-        try:
-            with session_scope(app.engine, read_only=True) as session:
-                return current_map(session).config
-        except (Refused, SQLAlchemyError):  # not migrated yet, or no map loaded into it
-            pass
+    in_force = _map_in_force(app)
+    if in_force is not None:
+        return in_force
     if app.settings.config.exists():
         return load_or_exit(app.settings.config)
     return PressgateConfig(accounts=[], roles={}, people=[])
+
+
+def _map_in_force(app: App) -> PressgateConfig | None:
+    """The map in force, read with the database driver alone: a check is answered before
+    SQLAlchemy would have loaded. None when there is no database or no map in it; a database
+    that cannot be reached ends the command as any other would (one line, exit 2), rather
+    than the text being judged by some other map."""
+    from approvals.map_in_force import NotPlainUrl, read_map_in_force
+
+    try:
+        return read_map_in_force(
+            app.settings.database_url, busy_timeout=app.settings.sqlite_busy_timeout
+        )
+    except NotPlainUrl:  # a URL of another form: SQLAlchemy reads it, or says what is wrong
+        # A check must never create files: no SQLite file means no map in force to read.
+        if app.missing_sqlite_file() is not None:
+            return None
+        return _map_in_force_by_orm(app)
+
+
+def _map_in_force_by_orm(app: App) -> PressgateConfig | None:
+    from sqlalchemy.exc import DBAPIError
+
+    from approvals.db import session_scope
+    from approvals.map_in_force import is_missing_table
+    from approvals.map_store import current_map
+
+    try:
+        with session_scope(app.engine, read_only=True) as session:
+            return current_map(session).config
+    except Refused:  # no map loaded
+        return None
+    except DBAPIError as error:
+        if is_missing_table(error.orig):  # not migrated yet
+            return None
+        raise
 
 
 def _print(report: Report) -> None:

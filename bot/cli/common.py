@@ -42,7 +42,6 @@ from bot.settings import Settings
 # test_cli_imports.py holds every command module to that).
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
-    from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
 
     from approvals.models import Person
@@ -89,7 +88,7 @@ class App:
                 # connection, beside its sender, collector and the web app's requests.
                 max_overflow=2 * self.settings.dispatch_concurrency + 10,
             )
-        except (ArgumentError, ImportError):
+        except (ArgumentError, ImportError, ValueError):  # ValueError: a port not a number
             raise InvalidInput(BAD_DATABASE_URL) from None
 
     def create_database(self) -> None:
@@ -107,7 +106,7 @@ class App:
         except Exception as error:
             from sqlalchemy.exc import ArgumentError  # only SQLAlchemy parses an odd URL
 
-            if isinstance(error, ArgumentError):
+            if isinstance(error, (ArgumentError, ValueError)):  # ValueError: a port not a number
                 raise InvalidInput(BAD_DATABASE_URL) from None
             raise
         return path if path is not None and not path.exists() else None
@@ -238,10 +237,13 @@ def explain(error: BaseException, settings: Settings | None) -> tuple[str, int] 
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
+    from approvals.map_in_force import DatabaseUnreadable
     from approvals.migrate import known_revisions
 
     if isinstance(error, DBAPIError):
-        return _explain_database(error, settings)
+        return _explain_database(error.orig, settings, connecting=error.statement is None)
+    if isinstance(error, DatabaseUnreadable):  # read with the driver alone (`check`)
+        return _explain_database(error.driver_error, settings, connecting=error.connecting)
     if isinstance(error, CommandError):  # Alembic: an unknown revision, a gap in the chain
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         return (
@@ -262,12 +264,14 @@ def explain(error: BaseException, settings: Settings | None) -> tuple[str, int] 
     return None
 
 
-def _explain_database(error: DBAPIError, settings: Settings | None) -> tuple[str, int] | None:
+def _explain_database(
+    orig: BaseException | None, settings: Settings | None, *, connecting: bool
+) -> tuple[str, int] | None:
+    """`orig` is the driver's error; `connecting`: it came before any statement ran."""
     from sqlalchemy.engine import make_url
 
     url = make_url(settings.database_url) if settings else None
     where = url.render_as_string(hide_password=True) if url else "the database"
-    orig = error.orig
     message = str(orig).splitlines()[0] if str(orig) else ""
     code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or ""
     if code in ("SQLITE_BUSY", "SQLITE_LOCKED", "55P03"):
@@ -301,7 +305,7 @@ def _explain_database(error: DBAPIError, settings: Settings | None) -> tuple[str
             "`pressgate db upgrade`",
             2,
         )
-    if error.statement is None and url is not None and url.get_backend_name() == "postgresql":
+    if connecting and url is not None and url.get_backend_name() == "postgresql":
         return _unreachable(url, str(orig)), 2
     return None
 

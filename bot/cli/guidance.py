@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
 from bot.cli.consultation import consult_app
@@ -189,6 +188,8 @@ def status(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         return
     if version is None:
         _say("no guidance has been published yet")
+    from rich.table import Table  # loaded by the commands that print one
+
     table = Table("person", "read the current version")
     for person in people:
         table.add_row(person.email, "yes" if person.read_current else "no")

@@ -18,7 +18,6 @@ from bot.cli import (
     templates,
 )
 from bot.cli.common import App, PressgateGroup, error_line, fail_on
-from bot.logs import configure_logging, secrets_of
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -47,6 +46,8 @@ def _root(ctx: typer.Context) -> None:
     if ctx.obj.settings.log_level.upper() == "DEBUG":
         # Other commands than `run` keep Python's default (warnings only); DEBUG also shows
         # the traceback of an unexpected error, which otherwise is one line.
+        from bot.logs import configure_logging, secrets_of  # structlog: only when asked for
+
         settings = ctx.obj.settings
         configure_logging("DEBUG", settings.log_format, secrets=secrets_of(settings))
 

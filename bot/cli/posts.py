@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from approvals.errors import InvalidInput
 from approvals.states import PostState
@@ -442,6 +441,8 @@ def queue(
     if not views:
         console.print("the queue is empty")
         return
+    from rich.table import Table  # loaded by the commands that print one
+
     table = Table("id", "account", "state", "publish at", "approvals", "author", "text")
     for view in views:
         first = view.parts[0].text.replace("\n", " ")

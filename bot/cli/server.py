@@ -11,8 +11,6 @@ import typer
 
 from bot.cli.admin import load_or_exit, migrate, write_example_config
 from bot.cli.common import App, app_of, err_console, fail
-from bot.logs import configure_logging, secrets_of
-from bot.shutdown import stop_within
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
@@ -40,6 +38,7 @@ def _prepare(app: App, config: Path) -> None:
 
 def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> None:
     """The web app, with the scheduler running beside it in the same process if `worker`."""
+    from bot.logs import configure_logging, secrets_of
     from bot.shutdown import stop_within
     from bot.worker import Worker
 
@@ -79,6 +78,8 @@ def _serve(app: App, host: str | None, port: int | None, *, worker: bool) -> Non
 
 def _work(app: App) -> None:
     """The scheduler alone, until SIGTERM or Ctrl-C."""
+    from bot.logs import configure_logging, secrets_of
+    from bot.shutdown import stop_within
     from bot.worker import Worker
 
     settings = app.settings

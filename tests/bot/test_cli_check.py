@@ -5,7 +5,9 @@ import json
 import os
 from pathlib import Path
 
-from tests.bot.conftest import Cli, pressgate_process
+import pytest
+
+from tests.bot.conftest import Cli, make_cli, pressgate_process
 
 
 def test_a_clean_post_passes_with_its_weighted_length(cli: Cli) -> None:
@@ -107,3 +109,59 @@ def test_with_no_text_at_a_terminal_the_check_says_what_to_give_and_exits_2(tmp_
     assert done.stderr.strip().splitlines() == [
         "error: no text to check: give it as an argument, with --file, or on standard input"
     ]
+
+
+def _apply_a_map_blocking_synergy(cli: Cli, tmp_path: Path) -> None:
+    """A new map in force whose policy blocks "synergy"; the config file on disk does not."""
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(
+        cli.settings.config.read_text(encoding="utf-8").replace(
+            'blocked_terms = ["guaranteed"', 'blocked_terms = ["synergy", "guaranteed"', 1
+        ),
+        encoding="utf-8",
+    )
+    assert cli("check", "Real synergy today").exit_code == 0
+    cli.ok("map", "apply", "--as", "dana@example.org", "--config", str(stricter))
+
+
+def test_inside_an_installation_the_map_in_force_judges_not_the_file_on_disk(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The config file on disk was only the first map: once another is applied (`map apply`),
+    a check judges by that one, in-process and as the installed command."""
+    _apply_a_map_blocking_synergy(cli, tmp_path)
+    result = cli("check", "Real synergy today")
+    assert result.exit_code == 1
+    assert "block terms.blocked at 5-12 'synergy'" in result.stdout
+    env = {
+        "HOME": str(tmp_path),
+        "PRESSGATE_DATABASE_URL": cli.settings.database_url,
+        "PRESSGATE_CONFIG": str(cli.settings.config),
+    }
+    done = pressgate_process(["check", "--json", "Real synergy today"], env, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert [f["rule"] for f in json.loads(done.stdout)["findings"]] == ["terms.blocked"]
+
+
+def test_before_init_the_config_file_judges_and_no_database_is_made(
+    database_url: str, tmp_path: Path
+) -> None:
+    """No map in force yet (no SQLite file; a PostgreSQL database with no tables)."""
+    command = make_cli(database_url, tmp_path)
+    result = command("check", "Results guaranteed today")
+    assert result.exit_code == 1, result.stderr
+    assert "block terms.blocked" in result.stdout
+    assert not (tmp_path / "pressgate.db").exists()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_url_of_another_form_judges_by_the_same_map(cli: Cli, tmp_path: Path) -> None:
+    """A URL with a query string is read through SQLAlchemy rather than sqlite3 alone."""
+    _apply_a_map_blocking_synergy(cli, tmp_path)
+    settings = cli.settings.model_copy(
+        update={"database_url": f"{cli.settings.database_url}?timeout=5"}
+    )
+    odd = Cli(settings=settings, clock=cli.clock, runner=cli.runner)
+    result = odd("check", "Real synergy today")
+    assert result.exit_code == 1, result.stderr
+    assert "block terms.blocked at 5-12 'synergy'" in result.stdout

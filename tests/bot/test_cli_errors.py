@@ -96,11 +96,15 @@ def test_the_same_bytes_in_process_are_refused_the_same_way(cli: Cli) -> None:
         "not a url",
         "mysql://pressgate@localhost/pressgate",
         "postgresql+nodriver://db.example/pressgate",
+        "postgresql+psycopg://pressgate@db.example:notaport/pressgate",
     ],
 )
-def test_a_database_url_pressgate_cannot_use_is_one_line(cli: Cli, url: str) -> None:
+@pytest.mark.parametrize("command", [["queue"], ["check", "Hello"]])
+def test_a_database_url_pressgate_cannot_use_is_one_line(
+    cli: Cli, url: str, command: list[str]
+) -> None:
     before = every_row(cli)
-    result = _elsewhere(cli, url)("queue")
+    result = _elsewhere(cli, url)(*command)
     assert_one_line_error(result, 2, "PRESSGATE_DATABASE_URL is not a database URL", "sqlite:///")
     assert every_row(cli) == before
 
@@ -113,7 +117,7 @@ def test_an_unreachable_postgresql_names_host_and_port_and_never_the_password() 
         clock=FrozenClock(NOW),
         runner=CliRunner(),
     )
-    for args in (["queue"], DRAFT, ["db", "upgrade"]):
+    for args in (["queue"], DRAFT, ["db", "upgrade"], ["check", "Hello"]):
         result = command(*args)
         line = assert_one_line_error(result, 2, f"PostgreSQL at 127.0.0.1:{port} is down")
         assert "PRESSGATE_DATABASE_URL" in line
@@ -141,8 +145,10 @@ def test_a_database_not_yet_migrated_says_to_run_init(database_url: str, tmp_pat
 def test_a_file_that_is_not_a_database_is_named_and_left_alone(cli: Cli, tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("shopping: milk, eggs\n")
-    result = _elsewhere(cli, f"sqlite:///{notes}")("queue")
-    assert_one_line_error(result, 2, f"{notes} is not a SQLite database", "PRESSGATE_DATABASE_URL")
+    for args in (["queue"], ["check", "Hello"]):
+        result = _elsewhere(cli, f"sqlite:///{notes}")(*args)
+        line = f"{notes} is not a SQLite database"
+        assert_one_line_error(result, 2, line, "PRESSGATE_DATABASE_URL")
     assert notes.read_text() == "shopping: milk, eggs\n"
 
 

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import EXAMPLE_CONFIG
+
 # What no command may load just by starting (the web stack, the X client, the scheduler).
 NEVER_AT_START = ("fastapi", "starlette", "uvicorn", "tweepy", "apscheduler", "slack_sdk")
 # The database layer: loaded by the commands that read or write the database, not before.
 DATABASE_LAYER = ("sqlalchemy", "sqlmodel", "alembic", "psycopg")
 
 
-def _loaded_after(code: str, cwd: Path, *args: str) -> set[str]:
+def _loaded_after(code: str, cwd: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
     """The top-level packages loaded once `code` has run in a fresh interpreter."""
     script = (
         "import sys\n"
@@ -28,7 +30,7 @@ def _loaded_after(code: str, cwd: Path, *args: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd)},
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -45,6 +47,17 @@ def test_importing_the_command_line_loads_no_web_x_client_or_database(tmp_path: 
     )
 
 
+def _main_exiting(*codes: int | None) -> str:
+    """`pressgate` run in-process, which must end with one of these exit statuses."""
+    return (
+        "from bot.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        f"    assert done.code in {codes!r}, done.code\n"
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [("--help",), ("check", "Our results are out at 09:00 #earnings"), ("queue", "--help")],
@@ -53,14 +66,38 @@ def test_help_and_a_check_outside_an_installation_load_no_database(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     """With no database there is no map in force to read, so a check is text work only."""
-    code = (
-        "from bot.cli.main import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as done:\n"
-        "    assert done.code in (0, None), done.code\n"
-    )
-    loaded = _loaded_after(code, tmp_path, *args)
+    loaded = _loaded_after(_main_exiting(0, None), tmp_path, *args)
     assert loaded.isdisjoint(NEVER_AT_START + DATABASE_LAYER), sorted(
         loaded & set(NEVER_AT_START + DATABASE_LAYER)
     )
+
+
+def test_a_check_inside_an_installation_reads_the_map_in_force_without_the_database_layer(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The map in force is read with sqlite3 or psycopg alone (psycopg only for PostgreSQL).
+    The config file is removed after `init`, so only the map in force can block "guaranteed":
+    the exit status shows it was read."""
+    config = tmp_path / "pressgate.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {"PRESSGATE_DATABASE_URL": database_url}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pressgate"), "init"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(tmp_path),
+            "PRESSGATE_SECRET_KEY": "imports-test-secret-0123456789abcdefghijklmnop",
+            **env,
+        },
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    config.unlink()
+    code = _main_exiting(1)
+    loaded = _loaded_after(code, tmp_path, "check", "Results guaranteed today", env=env)
+    driver = {"psycopg"} if database_url.startswith("postgresql") else set()
+    unexpected = loaded & (set(NEVER_AT_START + DATABASE_LAYER) - driver)
+    assert not unexpected, sorted(unexpected)
