@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 from approvals.analytics.models import AnalyticsClaim
@@ -19,6 +18,10 @@ def insert_absent(session: Session, model: type[SQLModel], rows: Sequence[dict[s
     """Insert the rows whose primary key is not there yet; returns how many went in."""
     if not rows:
         return 0
+    # Here, not at the top: the dialect packages take ~35 ms to load, and every command that
+    # reads the database imports this module without inserting anything.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
