@@ -93,13 +93,13 @@ def check(
     whatever is found (2 only if no draft was given).
     """
     from approvals.map_store import current_map
-    from approvals.staff import guidance
+    from approvals.staff.self_check import self_check
 
     draft = _draft_from(text, file)
     app = app_of(ctx)
     with app.session(read_only=True) as session:
         config = current_map(session).config
-    findings = guidance.self_check(draft, config)
+    findings = self_check(draft, config)
     if json_out:
         print_json(
             {"advisory": True, "stored": False, "findings": [_finding_json(f) for f in findings]}

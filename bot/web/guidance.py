@@ -23,6 +23,7 @@ from approvals.errors import Refused
 from approvals.map_store import current_map, get_person
 from approvals.models import GuidanceRead
 from approvals.staff import guidance
+from approvals.staff.self_check import self_check
 from bot.web.auth import NotInMap, Viewer, viewer
 from bot.web.csrf import csrf_protect
 from bot.web.deps import ViewerDep, flash, now, person, read, render, write
@@ -118,7 +119,7 @@ def _render(
             context["findings"] = None
             status = 413
         else:
-            found = guidance.self_check(draft, config)
+            found = self_check(draft, config)
             context.update(findings=found, segments=_segments(draft, found))
     # The draft may hold personal details and the receipt is personal: never cached.
     return render(request, PAGE, context, status=status)

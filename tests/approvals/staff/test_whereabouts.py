@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from approvals.staff.guidance import WHEREABOUTS, self_check
+from approvals.staff.self_check import WHEREABOUTS, self_check
 from approvals.staff.whereabouts import find_whereabouts
 from tests.factories import example_config
 
-TABLE = Path(__file__).resolve().parents[1] / "data" / "whereabouts.csv"
+TABLE = Path(__file__).resolve().parents[2] / "data" / "whereabouts.csv"
 
 
 def _flags(text: str) -> bool:

@@ -12,6 +12,7 @@ from approvals.errors import PermissionDenied, Refused
 from approvals.models import AuditEntry, GuidanceRead, GuidanceVersion
 from approvals.records import audit
 from approvals.staff import guidance
+from approvals.staff.self_check import self_check
 from tests.factories import Org, example_config, small_config
 
 # --- the text ---------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def test_the_guidance_lists_the_corporate_accounts_but_no_ones_personal_handle()
 
 
 def findings(text: str) -> list[tuple[str, str]]:
-    return [(f.rule, f.excerpt) for f in guidance.self_check(text, example_config())]
+    return [(f.rule, f.excerpt) for f in self_check(text, example_config())]
 
 
 @pytest.mark.parametrize(
@@ -135,7 +136,7 @@ def test_the_self_check_leaves_an_ordinary_personal_post_alone(text: str) -> Non
 
 def test_every_self_check_finding_is_advisory_with_an_exact_span() -> None:
     text = "Speaking for the department from home: call 07700 900123 or see our logo"
-    found = guidance.self_check(text, example_config())
+    found = self_check(text, example_config())
     assert {f.rule for f in found} >= {
         "guidance.speaks_for_department",
         "personal_data.uk_phone",
@@ -153,7 +154,7 @@ def test_the_self_check_uses_the_organisation_and_official_terms_from_the_map() 
             guidance={"organisation": "HM Example Office", "official_terms": ["press office"]}
         )
     )
-    found = guidance.self_check("Word from hm example office and the Press  Office", config)
+    found = self_check("Word from hm example office and the Press  Office", config)
     assert [(f.rule, f.excerpt) for f in found] == [
         ("guidance.speaks_for_department", "hm example office"),
         ("guidance.speaks_for_department", "Press  Office"),

@@ -31,7 +31,7 @@ from approvals.content.twitter_text import (
 
 # A copy of twitter-text's conformance file (Apache-2.0; see LICENSE and SOURCE beside it),
 # kept in the repository so CI on a fresh machine has it.
-VALIDATE_YML = Path(__file__).resolve().parents[1] / "data" / "twitter-text" / "validate.yml"
+VALIDATE_YML = Path(__file__).resolve().parents[2] / "data" / "twitter-text" / "validate.yml"
 
 
 def _load_conformance() -> dict[str, list[dict[str, Any]]]:
