@@ -79,6 +79,20 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def transaction_memo(session: Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction: what one unit of
+    work reads again and again (the map in force, a post's revision) is read once in it,
+    and the next transaction starts empty, so nothing outlives the view it was read in."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        session.connection()  # begin now: the memo belongs to the transaction
+        transaction = session.get_transaction()
+    held: tuple[Any, dict[Any, Any]] | None = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = session.info[name] = (transaction, {})
+    return held[1]
+
+
 def read_only_engine(engine: Engine) -> Engine:
     """The same engine and pool, for transactions that will not write."""
     return engine.execution_options(**{_READ_ONLY: True})

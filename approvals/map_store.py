@@ -14,6 +14,7 @@ from functools import lru_cache
 from sqlmodel import Session, col, select
 
 from approvals.config import Action, PressgateConfig
+from approvals.db import transaction_memo
 from approvals.errors import NotFound, Refused
 from approvals.models import Account, ConfigVersion, Person
 from approvals.permissions import PermissionMap
@@ -45,9 +46,9 @@ def current_map(session: Session) -> PermissionMap:
     Within one transaction the first answer stands (a consistent view, and one query per
     transaction rather than one per rule checked); `apply_config` forgets it.
     """
-    memo = session.info.get(_IN_FORCE)
-    if memo is not None and memo[0] is session.get_transaction():
-        return memo[1]  # type: ignore[no-any-return]
+    memo = transaction_memo(session, _IN_FORCE)
+    if "map" in memo:
+        return memo["map"]  # type: ignore[no-any-return]
     row = session.exec(
         select(ConfigVersion.id, ConfigVersion.content_hash)
         .order_by(col(ConfigVersion.id).desc())
@@ -66,11 +67,11 @@ def current_map(session: Session) -> PermissionMap:
         with _parsed_lock:
             _parsed.clear()  # only the version in force is worth keeping
             _parsed[key] = parsed
-    session.info[_IN_FORCE] = (session.get_transaction(), parsed)
+    memo["map"] = parsed
     return parsed
 
 
-_IN_FORCE = "pressgate.map_in_force"  # session.info: (transaction, map) of the last answer
+_IN_FORCE = "pressgate.map_in_force"  # transaction memo: the map this transaction judges by
 _parsed: dict[tuple[int, str], PermissionMap] = {}
 _parsed_lock = threading.Lock()
 
@@ -106,7 +107,7 @@ def apply_config(
         applied_at=now,
     )
     session.add(version)
-    session.info.pop(_IN_FORCE, None)  # the map in force changes in this transaction
+    transaction_memo(session, _IN_FORCE).clear()  # the map in force changes in this transaction
     added, removed = _sync_rows(session, config)
     session.flush()
     audit.record(

@@ -8,7 +8,6 @@ revision, so any edit (a new revision) leaves them behind.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import inspect
 from sqlmodel import Session, col, select
@@ -19,6 +18,7 @@ from approvals.content import images, policy
 from approvals.content.hidden_text import refuse_control_characters
 from approvals.content.images import CheckedImage
 from approvals.content.reasons import check_reason
+from approvals.db import transaction_memo
 from approvals.errors import IllegalTransition, InvalidInput, PermissionDenied, Refused
 from approvals.map_store import current_map, get_account
 from approvals.models import Account, MediaAsset, Person, Post, PostState, Revision, RevisionPart
@@ -285,20 +285,18 @@ def policy_report(session: Session, post: Post) -> policy.Report:
     """
     revision = current_revision(session, post)
     config = current_map(session).config
-    key = (session.get_transaction(), revision.id, revision.content_hash, id(config))
-    memo = session.info.get(_REPORT)
-    if memo is not None and memo[0] == key:
-        return memo[1]  # type: ignore[no-any-return]
-    to_check = [
-        policy.PartToCheck(p.text, tuple(m.get("alt_text") for m in p.media))
-        for p in revision_parts(session, revision)
-    ]
-    report = policy.check_config(to_check, config)
-    session.info[_REPORT] = (key, report)
-    return report
+    memo = transaction_memo(session, _REPORTS)
+    key = (revision.id, revision.content_hash, id(config))
+    if key not in memo:
+        to_check = [
+            policy.PartToCheck(p.text, tuple(m.get("alt_text") for m in p.media))
+            for p in revision_parts(session, revision)
+        ]
+        memo[key] = policy.check_config(to_check, config)
+    return memo[key]  # type: ignore[no-any-return]
 
 
-_REPORT = "pressgate.policy_report"  # session.info: (key, report) of the last check
+_REPORTS = "pressgate.policy_reports"  # transaction memo: (revision, words, map) -> report
 
 
 def _log_findings(session: Session, post: Post, now: datetime) -> None:
@@ -384,19 +382,19 @@ def current_revision(session: Session, post: Post) -> Revision:
     claim itself); within one transaction the row found first is kept. A revision is never
     changed once written, and a new one has a new number, so the memo cannot go stale; a
     revision rolled back with a savepoint is no longer persistent and is looked up again."""
-    key = (session.get_transaction(), post.id, post.revision_no)
-    memo: dict[Any, Revision] = session.info.setdefault(_REVISIONS, {})
-    kept = memo.get(key)
+    memo = transaction_memo(session, _REVISIONS)
+    key = (post.id, post.revision_no)
+    kept: Revision | None = memo.get(key)
     if kept is not None and inspect(kept).persistent:
         return kept
     revision = session.exec(
         select(Revision).where(Revision.post_id == post.id, Revision.number == post.revision_no)
     ).one()
-    memo[(session.get_transaction(), post.id, post.revision_no)] = revision
+    memo[key] = revision
     return revision
 
 
-_REVISIONS = "pressgate.current_revisions"  # session.info: (transaction, post, number) -> row
+_REVISIONS = "pressgate.current_revisions"  # transaction memo: (post, number) -> revision
 
 
 def revision_parts(session: Session, revision: Revision) -> list[RevisionPart]:
@@ -422,12 +420,8 @@ def account_of(session: Session, post: Post) -> Account:
     ends, which spares the claim and the notices written with it a query each."""
     account = session.get(Account, post.account_id)
     assert account is not None
-    transaction = session.get_transaction()
-    held: tuple[Any, dict[int | None, Account]] | None = session.info.get(_ACCOUNTS)
-    if held is None or held[0] is not transaction:
-        held = session.info[_ACCOUNTS] = (transaction, {})
-    held[1][account.id] = account
+    transaction_memo(session, _ACCOUNTS)[account.id] = account
     return account
 
 
-_ACCOUNTS = "pressgate.accounts_held"  # session.info: (transaction, accounts held in it)
+_ACCOUNTS = "pressgate.accounts_held"  # transaction memo: account id -> row, held

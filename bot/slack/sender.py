@@ -131,7 +131,11 @@ class Sender:
             now = self.clock.now()
             with session_scope(self.engine) as session:
                 batch, looked_at = claim_due(
-                    session, worker=self.worker, now=now, lease=self.lease, limit=LOG_BATCH
+                    session,
+                    worker=self.worker,
+                    now=now,
+                    lease=self.lease,
+                    limit=min(LOG_BATCH, limit - delivered),
                 )
                 for claimed in batch:
                     _log_line(claimed, self._resolved(claimed))
