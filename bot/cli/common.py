@@ -35,7 +35,6 @@ from typer.core import TyperGroup
 from approvals.clock import Clock, SystemClock
 from approvals.errors import InvalidInput, PressgateError
 from bot.private_files import PRIVATE_UMASK, create_private_file
-from bot.settings import Settings
 
 # The database layer (SQLAlchemy, SQLModel, Alembic) is imported where it is used, never at
 # start: `pressgate --help` and `pressgate check` answer without it (tests/bot/
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from approvals.models import Person
+    from bot.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from pydantic import TypeAdapter
 
 from bot.cli.common import AsOpt, JsonOpt, app_of, console, fail, print_json
 
@@ -177,6 +176,8 @@ def show(
     if view is None:
         fail("no consultation is open")
     if json_out:
+        from pydantic import TypeAdapter
+
         data: dict[str, Any] = TypeAdapter(ConsultationView).dump_python(view, mode="json")
         data["acknowledgements"] = asdict(figures)
         print_json(data)

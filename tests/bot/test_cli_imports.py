@@ -17,6 +17,8 @@ from tests.factories import EXAMPLE_CONFIG
 NEVER_AT_START = ("fastapi", "starlette", "uvicorn", "tweepy", "apscheduler", "slack_sdk")
 # The database layer: loaded by the commands that read or write the database, not before.
 DATABASE_LAYER = ("sqlalchemy", "sqlmodel", "alembic", "psycopg")
+# Settings and validation: read when a command runs, so help answers without them.
+SETTINGS_LAYER = ("pydantic", "pydantic_settings", "pydantic_core")
 
 
 def _loaded_after(code: str, cwd: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
@@ -70,6 +72,15 @@ def test_help_and_a_check_outside_an_installation_load_no_database(
     assert loaded.isdisjoint(NEVER_AT_START + DATABASE_LAYER), sorted(
         loaded & set(NEVER_AT_START + DATABASE_LAYER)
     )
+
+
+@pytest.mark.parametrize("args", [("--help",), ()])
+def test_help_loads_neither_settings_nor_validation(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """pydantic and pydantic-settings take longer to load than the rest of `pressgate --help`
+    together; the list of commands reads no setting, so they wait for a command to run (Typer
+    itself loads pydantic to convert a command's arguments)."""
+    loaded = _loaded_after(_main_exiting(0, 2), tmp_path, *args)
+    assert loaded.isdisjoint(SETTINGS_LAYER), sorted(loaded & set(SETTINGS_LAYER))
 
 
 def test_a_check_inside_an_installation_reads_the_map_in_force_without_the_database_layer(
