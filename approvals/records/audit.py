@@ -16,6 +16,7 @@ with the key, naming the last unkeyed entry and its hash; from then on that entr
 unkeyed part, and `verify` checks it by plain hash and everything after by HMAC.
 """
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ __all__ = [
     "record",
     "rekey",
     "verify",
+    "verify_on",
 ]
 
 
@@ -221,13 +223,47 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
     The head is read first and the walk stops at the entry it names, so entries appended by
     other workers while we walk are left for the next run rather than misread as tampering.
     """
-    walk = ChainWalk(keyring_of(session))
+    return verify_on(session, None, batch=batch)[0]
+
+
+def verify_on(
+    session: Session, done: ChainWalk | None, *, batch: int = 1000
+) -> tuple[VerifyResult, ChainWalk | None]:
+    """`verify`, going on from `done` (a walk that held, as this returned it) over the
+    entries appended since, so a page that shows the verdict on every load does not walk
+    the whole chain each time. Returns the verdict and, when the chain holds, the walk to go
+    on from next time.
+
+    The last entry `done` walked must still be there with the hash it had; if it is not, the
+    chain is walked again from the start, which names the first entry that no longer holds.
+    Entries before that one are not read again: an edit to them shows at the next walk from
+    the start, which whoever keeps `done` decides when to ask for (`ChainVerdicts`).
+    """
+    keys = keyring_of(session)
     head = read_head(session)
-    for entry in _entries(session, batch=batch, upto=head.seq if head is not None else None):
+    if done is not None and (done.keys is not keys or not _still_ends_at(session, done)):
+        done = None  # walked under other keys, or cut off since: walk from the start
+    walk = ChainWalk(keys) if done is None else done.copy()
+    start = walk.next_seq
+    upto = head.seq if head is not None else None
+    bad: tuple[int, str] | None = None
+    for entry in _entries(session, batch=batch, upto=upto, after=start - 1):
         bad = walk.step(entry)
         if bad is not None:
-            return walk.result(bad)
-    return walk.result(walk.finish(head))
+            break
+    else:
+        bad = walk.finish(head)
+    result = dataclasses.replace(walk.result(bad), walked_from=start)
+    return result, (walk if bad is None else None)
+
+
+def _still_ends_at(session: Session, done: ChainWalk) -> bool:
+    """The entry `done` walked last is stored as it was (nothing walked was cut off)."""
+    last = done.next_seq - 1
+    if last == 0:
+        return True
+    stored = session.exec(select(AuditEntry.hash).where(AuditEntry.seq == last)).first()
+    return stored == done.prev
 
 
 def read_head(session: Session) -> AuditHead | None:
@@ -236,8 +272,10 @@ def read_head(session: Session) -> AuditHead | None:
     ).first()
 
 
-def _entries(session: Session, *, batch: int, upto: int | None = None) -> Iterator[AuditEntry]:
-    last = 0
+def _entries(
+    session: Session, *, batch: int, upto: int | None = None, after: int = 0
+) -> Iterator[AuditEntry]:
+    last = after
     while True:
         query = select(AuditEntry).where(AuditEntry.seq > last)
         if upto is not None:

@@ -116,6 +116,10 @@ class VerifyResult:
     rekeyed_at: int | None = None  # the `audit.rekeyed` entry
     key_ids: tuple[str, ...] = ()  # keys that sealed the keyed entries, oldest first
     anchors: int = 0  # anchors found to hold (approvals/records/audit_anchor.py)
+    # Where this walk started: 1, or the entry after those a walk that held had checked
+    # (`audit.verify_on`), which were walked from the start at `whole_walk_at` if known.
+    walked_from: int = 1
+    whole_walk_at: datetime | None = None
 
 
 @dataclass
@@ -180,6 +184,18 @@ class ChainWalk:
         if entry.key_id not in self.key_ids:
             self.key_ids.append(entry.key_id or "")
         return None
+
+    def copy(self) -> "ChainWalk":
+        """The same walk, to go on from without changing this one."""
+        return ChainWalk(
+            self.keys,
+            prev=self.prev,
+            next_seq=self.next_seq,
+            unkeyed=self.unkeyed,
+            keyed=self.keyed,
+            rekeyed_at=self.rekeyed_at,
+            key_ids=list(self.key_ids),
+        )
 
     def finish(self, head: AuditHead | None) -> tuple[int, str] | None:
         checked = self.next_seq - 1

@@ -29,6 +29,7 @@ from approvals.map_store import current_map
 from approvals.models import AuditEntry, Person
 from approvals.records import audit
 from approvals.records.audit import canonical_json
+from approvals.records.chain_verdicts import ChainVerdicts
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -161,14 +162,20 @@ def audit_page(
     filters: AuditFilters,
     before: int | None = None,
     limit: int = PAGE_SIZE,
+    verdicts: ChainVerdicts | None = None,
+    now: datetime | None = None,
 ) -> AuditPage:
     """The chain's verdict, and one page of matching entries, newest first.
 
     Pages are keyed on `seq` (entries older than `before`), so entries appended while
-    someone pages back never shift what the next page shows.
+    someone pages back never shift what the next page shows. With `verdicts`, the chain is
+    walked from where the last load's walk ended (`approvals.records.chain_verdicts`).
     """
     require_reader(session, reader)
-    verified = audit.verify(session)
+    if verdicts is None:
+        verified = audit.verify(session)
+    else:
+        verified = verdicts.verify(session, now or datetime.now(UTC))
     conditions = filters.conditions()
     matching = session.exec(select(func.count()).select_from(AuditEntry).where(*conditions)).one()
     query = select(AuditEntry).where(*conditions)

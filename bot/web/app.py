@@ -16,6 +16,7 @@ from approvals.clock import Clock, SystemClock
 from approvals.db import make_engine
 from approvals.files import shipped
 from approvals.migrate import current_revision
+from approvals.records.chain_verdicts import ChainVerdicts
 from bot.settings import Settings
 from bot.slack.replies import SlackContext
 from bot.slack.socket_mode import SocketMode
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
+    app.state.chain_verdicts = ChainVerdicts()  # the audit page's walk, shared by its loads
     app.state.scheduler = None  # `pressgate run` sets its worker here when it runs one
 
     @app.get("/healthz")

@@ -62,13 +62,21 @@ def _before(value: str) -> int | None:
 def audit_log(request: Request, who: ViewerDep, given: Filters, before: str = "") -> Response:
     with read(request) as session:
         page = audit_search.audit_page(
-            session, reader=person(session, who), filters=given.filters, before=_before(before)
+            session,
+            reader=person(session, who),
+            filters=given.filters,
+            before=_before(before),
+            verdicts=request.app.state.chain_verdicts,
+            now=now(request),
         )
     context = {
         "page": page,
         "query": given.query,
         "form": given.form,
         "first_page": before.strip() == "",
+        "whole_walk_minutes": int(
+            request.app.state.chain_verdicts.whole_walk_every.total_seconds() // 60
+        ),
     }
     return render(request, "pages/audit_log.html", context)
 

@@ -114,21 +114,49 @@ def test_pages_of_fifty_newest_first_with_a_link_to_the_next(web: Web, cli: Cli)
     assert len(filtered.context["page"].rows) == 30 and filtered.context["page"].next_before is None
 
 
-def test_a_changed_entry_is_shown_as_broken(web: Web, cli: Cli) -> None:
-    _pause_and_resume(cli, 2)
+def _change_entry(cli: Cli, seq: int) -> None:
     engine = cli.engine
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":  # the owner can lift the log's own triggers
             conn.execute(text("ALTER TABLE auditentry DISABLE TRIGGER USER"))
-        conn.execute(text("UPDATE auditentry SET actor = 'mallory@example.org' WHERE seq = 3"))
+        conn.execute(
+            text("UPDATE auditentry SET actor = 'mallory@example.org' WHERE seq = :seq"),
+            {"seq": seq},
+        )
         if engine.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE auditentry ENABLE TRIGGER USER"))
     engine.dispose()
+
+
+def test_a_changed_entry_is_shown_as_broken(web: Web, cli: Cli) -> None:
+    _pause_and_resume(cli, 2)
+    _change_entry(cli, 3)
     page = _page(web.sign_in("sam@example.org"))
     verdict = page.context["page"].verified
     assert (verdict.ok, verdict.first_bad_seq, verdict.checked) == (False, 3, 2)
     assert "Broken at entry 3:" in page.text and 'role="alert"' in page.text
     assert "Intact" not in page.text
+
+
+def test_a_later_load_walks_the_new_entries_and_the_whole_chain_every_ten_minutes(
+    web: Web, cli: Cli
+) -> None:
+    """A growing log costs a load its new entries; an edit to an old one shows at the next
+    walk from the start, and the page says when that was."""
+    _pause_and_resume(cli, 2)
+    first = _page(web.sign_in("sam@example.org")).context["page"].verified
+    assert (first.ok, first.checked, first.walked_from) == (True, 5, 1)
+    cli.clock.advance(timedelta(minutes=4))
+    _pause_and_resume(cli, 1)
+    page = _page(web)
+    verdict = page.context["page"].verified
+    assert (verdict.ok, verdict.checked, verdict.walked_from) == (True, 7, 6)
+    assert "Entries 1-5 were walked from the start at" in page.text
+    assert "the 2 since then now; the whole chain is walked again every 10 minutes" in page.text
+    _change_entry(cli, 3)
+    cli.clock.advance(timedelta(minutes=6))
+    broken = _page(web).context["page"].verified
+    assert (broken.ok, broken.first_bad_seq, broken.walked_from) == (False, 3, 1)
 
 
 def test_the_export_is_the_cli_export_of_the_matching_entries(web: Web, cli: Cli) -> None:
