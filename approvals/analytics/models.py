@@ -6,7 +6,7 @@ reads must come out exact, which floats do not promise.
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from approvals.models import UTCDateTime
@@ -36,6 +36,20 @@ class XCall(SQLModel, table=True):
     cost_micros: int = 0
     ok: bool = True
     via: str = "dispatch"  # dispatch, collector, reconcile, takedown, connect
+
+
+class XSpendMonth(SQLModel, table=True):
+    """What X has billed in one UTC month, in all and for one account: the running total a
+    budget is checked against at every billed call. Summing the month's ledger instead grew
+    with the month: 13 ms a call on PostgreSQL and 30 ms on SQLite at 100,000 calls.
+
+    Kept for every billed call whether or not a budget is set, so a budget set mid-month
+    reads the month so far; a month with no row yet starts from the ledger's sum.
+    """
+
+    month: str = Field(primary_key=True)  # YYYY-MM, UTC
+    scope: str = Field(primary_key=True)  # "all", or "account:<id>"
+    micros: int = Field(default=0, sa_type=BigInteger)  # past $2,147 a month: not 32 bits
 
 
 class XRead(SQLModel, table=True):

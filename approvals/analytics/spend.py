@@ -7,7 +7,11 @@ Budgets warn, they never block: at `warn_percent` of a month's budget the post's
 told, at 100% the strategy lead (everyone with `view_analytics` on the account); each
 warning once a month, claimed like any other one-time work (`approvals.analytics.once`).
 
-Lock order (see `approvals.db`): the billed-read and claim keys, then the audit head, last.
+A budget is checked against the month's running totals (`XSpendMonth`), one row for all
+accounts and one per account, added to at each billed call in the call's transaction.
+
+Lock order (see `approvals.db`): the billed-read keys, the month's totals (the account's,
+then all accounts'), the claim keys, then the audit head, last.
 A takedown writes its ledger rows inside its own transaction (a savepoint after the post's
 row lock it already holds), never in a second one that would wait for that lock.
 """
@@ -16,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from approvals.analytics.models import XCall, XRead
+from approvals.analytics.models import XCall, XRead, XSpendMonth
 from approvals.analytics.once import claim_once, insert_absent
 from approvals.analytics.prices import KINDS, MICROS, XPrices, dollars
 from approvals.config import Action
@@ -127,7 +132,45 @@ def record_call(session: Session, *, call: CallMade, now: datetime) -> list[Budg
     session.flush()
     if unit * charged == 0:
         return []
+    _add_to_totals(session, account_id=call.account_id, cost=unit * charged, now=now)
     return _check_budgets(session, call=call, now=now)
+
+
+def _add_to_totals(session: Session, *, account_id: int | None, cost: int, now: datetime) -> None:
+    """Add one billed call to its month's totals: the account's, then all accounts' (the
+    row every worker writes, so it is locked last and for the shortest time)."""
+    since = month_start(now)
+    month = since.strftime("%Y-%m")
+    if account_id is not None:
+        _add(session, month, f"account:{account_id}", cost, since=since, account_id=account_id)
+    _add(session, month, "all", cost, since=since, account_id=None)
+
+
+def _add(
+    session: Session, month: str, scope: str, cost: int, *, since: datetime, account_id: int | None
+) -> None:
+    table = XSpendMonth.__table__  # type: ignore[attr-defined]
+    where = (table.c.month == month) & (table.c.scope == scope)
+    bump = update(table).where(where).values(micros=table.c.micros + cost)
+    if session.execute(bump).rowcount:  # type: ignore[attr-defined]
+        return
+    # The month's first billed call here: its total so far is the ledger's, this call's row
+    # (flushed above) included. If another call's transaction writes the row first, its sum
+    # could not see this call's row, uncommitted: this call is then added to it.
+    total = spent(session, since=since, account_id=account_id)
+    if not insert_absent(session, XSpendMonth, [{"month": month, "scope": scope, "micros": total}]):
+        session.execute(bump)
+
+
+def month_spent(session: Session, *, now: datetime, account_id: int | None = None) -> int:
+    """Micro-dollars billed this UTC month (one account, or all), from the running totals."""
+    table = XSpendMonth.__table__  # type: ignore[attr-defined]
+    scope = "all" if account_id is None else f"account:{account_id}"
+    month = month_start(now).strftime("%Y-%m")
+    found = session.execute(
+        select(table.c.micros).where(table.c.month == month, table.c.scope == scope)
+    ).scalar()
+    return int(found or 0)
 
 
 def spent(session: Session, *, since: datetime, account_id: int | None = None) -> int:
@@ -154,7 +197,7 @@ def _check_budgets(session: Session, *, call: CallMade, now: datetime) -> list[B
     alerts: list[BudgetAlert] = []
     for label, amount, account_id, scoped in scopes:
         budget = int(amount * MICROS)
-        used = spent(session, since=start, account_id=account_id)
+        used = month_spent(session, now=now, account_id=account_id)
         percent = used * 100 // budget
         for level, threshold in (("over", 100), ("warn", budgets.warn_percent)):
             if percent < threshold:
