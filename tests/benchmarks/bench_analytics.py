@@ -23,6 +23,7 @@ from sqlmodel import Session
 from approvals.analytics.dashboard import dashboard
 from approvals.analytics.models import PostSnapshot
 from approvals.clock import FrozenClock
+from tests.benchmarks import table
 from tests.factories import load_org, small_config
 
 POSTS = 20_000
@@ -131,6 +132,7 @@ def _posts(engine: Engine, account_ids: list[int], author: int) -> list[int]:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        _begin(engine, cursor)
         cursor.executemany(
             "INSERT INTO post (account_id, author_id, state, revision_no, timezone, created_at, "
             "updated_at, claim_token, attempts, outcome_unknown, sandbox, campaign, template, "
@@ -148,6 +150,13 @@ def _pg(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def _begin(engine: Engine, cursor: Any) -> None:
+    """One transaction for the whole load: pressgate's SQLite connections leave transactions
+    to SQLAlchemy, so the bare driver would commit every row (33 s for the snapshots, 11 s)."""
+    if not _pg(engine):
+        cursor.execute("BEGIN")
+
+
 def _load(engine: Engine, tables: dict[str, Iterator[tuple[Any, ...]]]) -> None:
     """Bulk rows in, with the snapshots' indexes built after (faster than row by row)."""
     indexes = list(PostSnapshot.__table__.indexes)  # type: ignore[attr-defined]
@@ -157,6 +166,7 @@ def _load(engine: Engine, tables: dict[str, Iterator[tuple[Any, ...]]]) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        _begin(engine, cursor)
         for target, rows in tables.items():
             if _pg(engine):
                 with cursor.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[attr-defined]
@@ -223,4 +233,10 @@ def bench_the_dashboard_over_a_million_snapshots(engine: Engine, clock: FrozenCl
         f"the snapshots {floor_ms:.0f} ms, ratio {dash_ms / floor_ms:.2f}; "
         f"target {TARGET_MS} ms {'met' if dash_ms < TARGET_MS else 'MISSED'}"
     )
+    name = "SQLite" if kind == "sqlite" else "PostgreSQL"
+    table.add(
+        "analytics", f"{name}: dashboard, 90 days of 1,000,000 snapshots (median)", dash_ms,
+        floor_ms, "ms", "one aggregate SQL query over the same snapshots",
+        note=f"target {TARGET_MS} ms",
+    )  # fmt: skip
     assert total.posts > 0
