@@ -149,12 +149,37 @@ def mark_sent(
     row = _held(session, claimed)
     if row is None:
         return False
+    _record_sent(session, row, now=now, channel=channel, ts=ts, blocks=blocks)
+    return True
+
+
+def mark_claimed_sent(session: Session, batch: list[Claimed], *, now: datetime) -> None:
+    """Record as delivered the notices `claim_due` took in this same transaction (the log's
+    batch). Their rows are still locked by that claim, so unlike `mark_sent`, which follows
+    a call to Slack made outside any transaction, nothing is read again: the rows are in the
+    session (a query only if one was let go meanwhile), and the claim and the record go out
+    as one UPDATE each."""
+    for claimed in batch:
+        row = session.get(Notice, claimed.id)
+        if row is None or row.claim_token != claimed.token or row.state != PENDING:
+            raise RuntimeError(f"notice {claimed.id} changed under its own transaction's lock")
+        _record_sent(session, row, now=now)
+
+
+def _record_sent(
+    session: Session,
+    row: Notice,
+    *,
+    now: datetime,
+    channel: str | None = None,
+    ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
     row.state, row.sent_at, row.sent_channel, row.sent_ts = SENT, now, channel, ts
     if blocks is not None:
         row.blocks = blocks  # as sent (with the approver's link): what an update starts from
     row.claimed_by, row.claim_until, row.last_error = None, None, None
     session.add(row)
-    return True
 
 
 def mark_failed(

@@ -36,6 +36,7 @@ from approvals.messaging.outbox import (
     claim,
     claim_due,
     due_ids,
+    mark_claimed_sent,
     mark_failed,
     mark_sent,
 )
@@ -139,7 +140,7 @@ class Sender:
                 )
                 for claimed in batch:
                     _log_line(claimed, self._resolved(claimed))
-                    mark_sent(session, claimed, now=now)
+                mark_claimed_sent(session, batch, now=now)
             delivered += len(batch)
             if looked_at == 0:
                 break

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -191,4 +192,33 @@ def test_without_slack_two_senders_at_once_log_each_notice_exactly_once(
     )
     assert set(logged) == expected and set(logged.values()) == {1}, "each once"
     assert sum(delivered) == 120
+    assert {n.state for n in office.notices()} == {"sent"}
+
+
+def test_without_slack_a_batch_is_recorded_without_reading_each_notice_again(
+    office: SignOff, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The batch's rows are locked by its own claim: logging 60 notices takes no more
+    statements than logging 3 (it took one locking read and one update more per notice)."""
+    settings = office.world.settings.model_copy(update={"slack_bot_token": None})
+    sender = Sender(settings=settings, engine=office.world.engine, clock=office.clock, worker="w")
+    caplog.set_level(logging.INFO, logger="pressgate.slack.outbox")
+    statements: list[str] = []
+    counts = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    for posts in (1, 20):
+        for n in range(posts):
+            office.world.org.submitted(f"Update {posts}-{n}: out on Friday.", account="@DeptNews")
+        office.world.org.session.commit()
+        event.listen(office.world.engine, "before_cursor_execute", seen)
+        try:
+            assert sender.run_once(limit=1000) == 3 * posts
+        finally:
+            event.remove(office.world.engine, "before_cursor_execute", seen)
+        counts.append(len(statements))
+        statements.clear()
+    assert counts[1] <= counts[0] + 2, counts
     assert {n.state for n in office.notices()} == {"sent"}
