@@ -46,7 +46,7 @@ def test_a_30000_pixel_square_is_refused_without_decoding_it() -> None:
     bomb = bilevel_png(30000, 30000)
     with measured() as spent, pytest.raises(InvalidInput, match="it was not decoded"):
         check_image(bomb, name="bomb.png")
-    assert spent.seconds < 0.5
+    assert spent.cpu_seconds < 0.5
     assert spent.peak_bytes < 2 * len(bomb) + 1_000_000
 
 
