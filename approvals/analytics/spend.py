@@ -142,8 +142,8 @@ def _add_to_totals(session: Session, *, account_id: int | None, cost: int, now: 
     since = month_start(now)
     month = since.strftime("%Y-%m")
     if account_id is not None:
-        _add(session, month, f"account:{account_id}", cost, since=since, account_id=account_id)
-    _add(session, month, "all", cost, since=since, account_id=None)
+        _add(session, month, _scope(account_id), cost, since=since, account_id=account_id)
+    _add(session, month, _scope(None), cost, since=since, account_id=None)
 
 
 def _add(
@@ -165,12 +165,16 @@ def _add(
 def month_spent(session: Session, *, now: datetime, account_id: int | None = None) -> int:
     """Micro-dollars billed this UTC month (one account, or all), from the running totals."""
     table = XSpendMonth.__table__  # type: ignore[attr-defined]
-    scope = "all" if account_id is None else f"account:{account_id}"
     month = month_start(now).strftime("%Y-%m")
     found = session.execute(
-        select(table.c.micros).where(table.c.month == month, table.c.scope == scope)
+        select(table.c.micros).where(table.c.month == month, table.c.scope == _scope(account_id))
     ).scalar()
     return int(found or 0)
+
+
+def _scope(account_id: int | None) -> str:
+    """A running total's key: all accounts, or one (`XSpendMonth.scope`)."""
+    return "all" if account_id is None else f"account:{account_id}"
 
 
 def spent(session: Session, *, since: datetime, account_id: int | None = None) -> int:

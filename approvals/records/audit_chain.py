@@ -10,7 +10,7 @@ of them, so the unkeyed part stays pinned by a keyed entry.
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -187,15 +187,7 @@ class ChainWalk:
 
     def copy(self) -> "ChainWalk":
         """The same walk, to go on from without changing this one."""
-        return ChainWalk(
-            self.keys,
-            prev=self.prev,
-            next_seq=self.next_seq,
-            unkeyed=self.unkeyed,
-            keyed=self.keyed,
-            rekeyed_at=self.rekeyed_at,
-            key_ids=list(self.key_ids),
-        )
+        return replace(self, key_ids=list(self.key_ids))  # every field, the list not shared
 
     def finish(self, head: AuditHead | None) -> tuple[int, str] | None:
         checked = self.next_seq - 1
