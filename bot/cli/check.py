@@ -143,11 +143,12 @@ def _map_in_force_by_orm(app: App) -> PressgateConfig | None:
 
 
 def _print(report: Report) -> None:
+    """Plain lines; rich (for the colours) loads only when there is a finding to colour."""
     for index, length in enumerate(report.lengths):
         label = f"part {index + 1}: " if len(report.lengths) > 1 else ""
-        console.print(f"{label}{length}/{report.max_length} characters", highlight=False)
+        typer.echo(f"{label}{length}/{report.max_length} characters")
     if not report.findings:
-        console.print("no findings")
+        typer.echo("no findings")
     for f in report.findings:
         where = f"part {f.part + 1} " if len(report.lengths) > 1 else ""
         colour = "red" if f.blocking else "yellow"

@@ -112,3 +112,12 @@ def test_a_check_inside_an_installation_reads_the_map_in_force_without_the_datab
     driver = {"psycopg"} if database_url.startswith("postgresql") else set()
     unexpected = loaded & (set(NEVER_AT_START + DATABASE_LAYER) - driver)
     assert not unexpected, sorted(unexpected)
+
+
+def test_a_check_with_nothing_to_colour_prints_without_rich(tmp_path: Path) -> None:
+    """rich (for colours and tables) takes a tenth of a check to load; a text with no finding
+    is printed plainly, and a finding still gets its colour."""
+    clean = _loaded_after(_main_exiting(0), tmp_path, "check", "Our results are out at 09:00")
+    assert "rich" not in clean
+    blocked = _loaded_after(_main_exiting(1), tmp_path, "check", "a" * 300)
+    assert "rich" in blocked
