@@ -1,6 +1,7 @@
 """`pressgate templates` and `pressgate draft --template`, as officers and the strategy lead
 use them. Exit status 1 is a rule's refusal, 2 is bad input."""
 
+import warnings
 from pathlib import Path
 
 from approvals.content.template_budget import RENDER_SECONDS
@@ -203,9 +204,12 @@ def test_nested_loops_stop_after_a_second_and_draft_nothing(cli: Cli, tmp_path: 
         "simplify its loops"
     ]
     # 16 s of CPU before the render had a deadline. Alone this takes 1.3 s of CPU; inside
-    # the whole suite (CI, random order) it took 4.3 s, twice, for a reason not yet found,
-    # so the bound is set between the two: it still fails if the deadline is gone.
-    assert spent.cpu_seconds < RENDER_SECONDS + 7
+    # the whole suite (CI, random order) it took 4.3 s of process CPU, twice, for a reason
+    # not yet found, so the bound is set between the two: it still fails if the deadline is
+    # gone. Past 3 s a warning in the suite's summary says where the time went.
+    assert spent.cpu_seconds < RENDER_SECONDS + 7, spent.breakdown()
+    if spent.process_cpu_seconds > RENDER_SECONDS + 2:
+        warnings.warn(f"the nested-loop draft took {spent.breakdown()}", stacklevel=1)
     assert every_row(cli) == before
 
 
