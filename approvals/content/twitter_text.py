@@ -167,38 +167,123 @@ _NON_ASCII_RE = re.compile(r"[^\x20-\x7e]")
 _MAX_URL_LENGTH = 4096
 
 
-class _TldPatterns:
-    """The regexes that hold the 1,600 top-level domains, compiled on first use only: they
-    take longer to build than a whole `pressgate check` of a text without a link."""
+# twitter-text's URL regex ends a domain with an alternation of its 1,600 top-level domains,
+# gTLDs then ccTLDs, each followed by _TLD_END. Compiling that alternation took 25-40 ms, a
+# tenth of a whole `pressgate check`, in every process that met a link. An ASCII TLD is made
+# of [0-9a-z-], which _TLD_END refuses next, so it can only match as the whole run of those
+# characters at its position: a set lookup decides it. The 155 TLDs with other characters
+# (みんな, рф, vermögensberatung) stay a regex each for the gTLDs and the ccTLDs, tried
+# before the ASCII ones of their list, as the alternation (longest first) tries them. What
+# the alternation matches, this matches (tests hold the two to the same answers), except
+# that an ASCII TLD's letters are ASCII only, as in twitter-text's JavaScript, where Python's
+# case folding took a Kelvin sign or a dotless i for a "k" or an "i".
+_ASCII_RUN_RE = re.compile(r"[0-9A-Za-z\-]*")
+_PUNYCODE_TLD = "xn--"
+
+
+class _TldList:
+    """One of twitter-text's TLD lists: its ASCII TLDs as a set, the others as a regex
+    compiled on first use (1-2 ms)."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.ascii = frozenset(word for word in words if word.isascii())
+        self._others = tuple(word for word in words if not word.isascii())
 
     @cached_property
-    def tld(self) -> str:
-        return (
-            f"(?:{_trie_pattern(_data.GTLDS)}{_TLD_END}|{_trie_pattern(_data.CCTLDS)}{_TLD_END}"
-            r"|xn--[\-0-9a-z]+)"
-        )
-
-    @cached_property
-    def url(self) -> re.Pattern[str]:
-        return re.compile(
-            rf"(?P<protocol>https?://)?"
-            rf"(?P<domain>{_SUBDOMAIN}*{_DOMAIN_NAME}{self.tld})"
-            r"(?::[0-9]+)?"
-            rf"(?P<path>/{_PATH}*)?"
-            rf"(?:{_QUERY})?",
-            re.IGNORECASE,
-        )
-
-    @cached_property
-    def name_and_tld(self) -> re.Pattern[str]:
-        return re.compile(_DOMAIN_NAME + self.tld, re.IGNORECASE)
-
-    @cached_property
-    def ascii_domain(self) -> re.Pattern[str]:
-        return re.compile(rf"(?:[\-a-z0-9{_data.LATIN_ACCENTS}]+\.)+{self.tld}", re.IGNORECASE)
+    def others(self) -> re.Pattern[str]:
+        return re.compile(_trie_pattern(self._others) + _TLD_END, re.IGNORECASE)
 
 
-_TLD_RES = _TldPatterns()
+_TLD_LISTS = (_TldList(_data.GTLDS), _TldList(_data.CCTLDS))
+
+
+def _tld_end(text: str, at: int) -> int | None:
+    """Where the top-level domain that starts at `at` ends; None if none starts there."""
+    run_end = at + len(_ASCII_RUN_RE.match(text, at)[0])  # type: ignore[index]  # * matches
+    run = text[at:run_end].lower()
+    for tlds in _TLD_LISTS:
+        if other := tlds.others.match(text, at):
+            return other.end()
+        if run in tlds.ascii and text[run_end : run_end + 1] not in ("@", "+"):
+            return run_end
+    # twitter-text's last alternative, xn--[-0-9a-z]+, takes any punycode TLD, with no
+    # condition on what follows it.
+    if run.startswith(_PUNYCODE_TLD) and len(run) > len(_PUNYCODE_TLD):
+        return run_end
+    return None
+
+
+def _domain_end(
+    text: str,
+    start: int,
+    label: re.Pattern[str] | None,
+    last_label: re.Pattern[str] | None,
+    least: int = 0,
+) -> int | None:
+    """The end of the domain at `start`: at least `least` of `label`, then `last_label`, then
+    a TLD, as the regex ``label{least,}last_label TLD`` finds it: the most labels first.
+    None stands for no such part; neither pattern matches the empty string."""
+    ends = [start]
+    while label and (found := label.match(text, ends[-1])):
+        ends.append(found.end())
+    for at in reversed(ends[least:]):
+        if last_label is not None:
+            last = last_label.match(text, at)
+            if last is None:
+                continue
+            at = last.end()
+        if (end := _tld_end(text, at)) is not None:
+            return end
+    return None
+
+
+_SUBDOMAIN_RE = re.compile(_SUBDOMAIN, re.IGNORECASE)
+_DOMAIN_NAME_RE = re.compile(_DOMAIN_NAME, re.IGNORECASE)
+_ASCII_LABEL_RE = re.compile(rf"[\-a-z0-9{_data.LATIN_ACCENTS}]+\.", re.IGNORECASE)
+_URL_PROTOCOL_RE = re.compile("https?://", re.IGNORECASE)
+_URL_TAIL_RE = re.compile(rf"(?::[0-9]+)?(?P<path>/{_PATH}*)?(?:{_QUERY})?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _UrlMatch:
+    """What twitter-text's URL regex matches at a position, and its groups."""
+
+    start: int
+    end: int
+    protocol: str | None
+    domain: str
+    path: str | None
+
+
+def _url_at(text: str, start: int) -> _UrlMatch | None:
+    """twitter-text's URL regex, matched at `start`:
+    ``(https?://)?(subdomain* domain_name tld)(:port)?(/path)?(?query)?``."""
+    protocol = _URL_PROTOCOL_RE.match(text, start)
+    for domain_start in (protocol.end(), start) if protocol else (start,):
+        domain_end = _domain_end(text, domain_start, _SUBDOMAIN_RE, _DOMAIN_NAME_RE)
+        if domain_end is not None:
+            tail = _URL_TAIL_RE.match(text, domain_end)
+            assert tail is not None  # every part of the tail is optional
+            return _UrlMatch(
+                start,
+                tail.end(),
+                text[start:domain_start] or None,
+                text[domain_start:domain_end],
+                tail["path"],
+            )
+    return None
+
+
+def _is_name_and_tld(text: str, at: int) -> bool:
+    """Whether a domain name (one label) and a TLD start at `at`."""
+    return _domain_end(text, at, None, _DOMAIN_NAME_RE) is not None
+
+
+def _ascii_domain_end(text: str, at: int) -> int | None:
+    """twitter-text's ASCII domain (``([-a-z0-9]+\\.)+tld``) matched at `at`."""
+    return _domain_end(text, at, _ASCII_LABEL_RE, None, least=1)
+
+
 _MAX_TCO_SLUG_LENGTH = 40
 _MAX_DOMAIN_LABEL_LENGTH = 63
 
@@ -219,11 +304,11 @@ def _extract_urls(text: str) -> tuple[UrlSpan, ...]:
         return ()
     urls: list[UrlSpan] = []
     for match in _url_matches(text):
-        url, domain = match.group(), match["domain"]
-        start, end = match.span()
-        if not _is_valid_url(url, match["protocol"] or "https://", domain):
+        start, end, domain = match.start, match.end, match.domain
+        url = text[start:end]
+        if not _is_valid_url(url, match.protocol or "https://", domain):
             continue
-        if match["protocol"]:
+        if match.protocol:
             tco = _TCO_RE.match(url)
             if tco:
                 if len(tco[1]) > _MAX_TCO_SLUG_LENGTH:
@@ -234,7 +319,7 @@ def _extract_urls(text: str) -> tuple[UrlSpan, ...]:
         if start and text[start - 1] in "-_./":  # part of a longer name or path, not a link
             continue
         found = [(start + left, start + right) for left, right in _ascii_domains(domain)]
-        if found and match["path"]:
+        if found and match.path:
             # As in twitter-text, the path joins the last domain; a port or a query with no
             # path is left out of the link.
             found[-1] = (found[-1][0], end)
@@ -242,7 +327,7 @@ def _extract_urls(text: str) -> tuple[UrlSpan, ...]:
     return tuple(urls)
 
 
-def _url_matches(text: str) -> Iterator[re.Match[str]]:
+def _url_matches(text: str) -> Iterator[_UrlMatch]:
     """Matches of twitter-text's URL regex, in the order its global search finds them.
 
     That search retries at every position of a run of domain labels, which is quadratic on a
@@ -258,15 +343,15 @@ def _url_matches(text: str) -> Iterator[re.Match[str]]:
         # The regex tries its preceding-character group before "^", so a text opening with,
         # say, a CJK character gets its link from index 1 when there is one.
         tries = (1, 0) if start == 0 and _URL_START_RE.match(text, 1) else (start,)
-        if match := next((m for s in tries if (m := _TLD_RES.url.match(text, s))), None):
+        if match := next((m for s in tries if (m := _url_at(text, s))), None):
             yield match
-            position = match.end() + 1  # the next link's preceding character comes first
+            position = match.end + 1  # the next link's preceding character comes first
             continue
         run_end = _match_end(_SUBDOMAINS_RE, text, start)
         if run_end == start:  # a dead-end label: no start inside it reaches a "." either
             run_end = _match_end(_LABEL_RE, text, start)
         for tail in _LABEL_TAIL_RE.finditer(text, start, run_end):
-            if _TLD_RES.name_and_tld.match(text, tail.end()):
+            if _is_name_and_tld(text, tail.end()):
                 run_end = tail.end()
                 break
         if protocol := _PROTOCOL_RE.search(text, start + 1, run_end + len("https://")):
@@ -275,14 +360,25 @@ def _url_matches(text: str) -> Iterator[re.Match[str]]:
 
 
 def _ascii_domains(domain: str) -> Iterator[tuple[int, int]]:
-    """``ascii_domain.finditer(domain)`` spans, skipping starts that fail as a run did."""
+    """twitter-text's ASCII domains found in `domain` one after another, as its regex's
+    ``finditer`` finds them, skipping starts that fail as a run did."""
     position = 0
     while position < len(domain):
-        if match := _TLD_RES.ascii_domain.match(domain, position):
-            yield match.span()
-            position = match.end()
+        if (end := _ascii_domain_end(domain, position)) is not None:
+            yield position, end
+            position = end
         else:
             position = max(_match_end(_ASCII_LABELS_RE, domain, position), position + 1)
+
+
+def _holds_ascii_domain(domain: str) -> bool:
+    """Whether an ASCII domain starts anywhere in `domain`: wherever one does, a TLD follows
+    a "." that ends an ASCII label, and the one-character label before that "." starts one."""
+    return any(
+        _ASCII_LABEL_RE.match(domain, dot - 1) and _tld_end(domain, dot + 1) is not None
+        for dot in range(1, len(domain))
+        if domain[dot] == "."
+    )
 
 
 def _match_end(pattern: re.Pattern[str], text: str, start: int) -> int:
@@ -292,7 +388,7 @@ def _match_end(pattern: re.Pattern[str], text: str, start: int) -> int:
 
 def _is_valid_url(url: str, protocol: str, domain: str) -> bool:
     """twitter-text's idna.toAscii check: every label fits DNS's 63 octets once punycoded."""
-    if domain.startswith("xn--") and not _TLD_RES.ascii_domain.search(domain):
+    if domain.startswith("xn--") and not _holds_ascii_domain(domain):
         return False
     for label in domain.split("."):
         if _NON_ASCII_RE.search(label):

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from approvals.content import _twitter_text_data as _data
 from approvals.content import twitter_text
 from approvals.content.twitter_text import (
     CONFIG_V1,
@@ -263,21 +264,86 @@ def test_a_pathological_label_run_is_fast() -> None:
 
 
 _TOKENS = [
-    *"abhx1_-./:@#$?=()!'~ ",
-    *("http://", "HTTPS://", "com", "co", "jp", "www", "t.co/", "xn--p1ai", "8080"),
+    *"abhx1_-./:@#$?=()!'~ +",
+    *("http://", "HTTPS://", "com", "co", "jp", "www", "t.co/", "xn--p1ai", "8080", "COM"),
     *("あ", "故", "。", "みんな", "é", "\u202a", "\u200e", "\ufeff", "\n", "x_", "_-", "a_b"),
+    *("рф", "РФ", "onion", "xn--", "XN--ab", "co.uk", "ab-", "-1", "é."),
 ]
-_REFERENCE_URL_RE = re.compile(  # twitter-text's regex as is, searched the plain way
-    rf"(?:[^A-Za-z0-9@\uff20$#\uff03\ufffe\ufeff\uffff]|^)(?P<url>{twitter_text._TLD_RES.url.pattern})",
-    re.IGNORECASE,
+# twitter-text's regexes as it writes them, each TLD list one alternation: the reference
+# for pressgate's matching, which looks TLDs up in a set instead.
+_TLD = (
+    f"(?:{twitter_text._trie_pattern(_data.GTLDS)}{twitter_text._TLD_END}"
+    f"|{twitter_text._trie_pattern(_data.CCTLDS)}{twitter_text._TLD_END}"
+    r"|xn--[\-0-9a-z]+)"
 )
+_URL = (
+    rf"(?P<protocol>https?://)?"
+    rf"(?P<domain>{twitter_text._SUBDOMAIN}*{twitter_text._DOMAIN_NAME}{_TLD})"
+    r"(?::[0-9]+)?"
+    rf"(?P<path>/{twitter_text._PATH}*)?"
+    rf"(?:{twitter_text._QUERY})?"
+)
+_REFERENCE_URL_RE = re.compile(_URL, re.IGNORECASE)
+_REFERENCE_SEARCH_RE = re.compile(  # the URL regex searched the plain way
+    rf"(?:[^A-Za-z0-9@\uff20$#\uff03\ufffe\ufeff\uffff]|^)(?P<url>{_URL})", re.IGNORECASE
+)
+_REFERENCE_NAME_AND_TLD_RE = re.compile(twitter_text._DOMAIN_NAME + _TLD, re.IGNORECASE)
+_REFERENCE_ASCII_DOMAIN_RE = re.compile(
+    rf"(?:[\-a-z0-9{_data.LATIN_ACCENTS}]+\.)+{_TLD}", re.IGNORECASE
+)
+_TEXTS = st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join)
+
+
+_EDGES = "go to x.xn--p1ai/a, y.XN--ab@z, a.com@b, a.com+, ü.vermögensberatung, b.co.uk."
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(_TOKENS), max_size=40).map("".join))
+@given(_TEXTS)
+@example(_EDGES)
 def test_the_fast_url_search_finds_what_the_plain_search_finds(text: str) -> None:
-    expected = [m.span("url") for m in _REFERENCE_URL_RE.finditer(text)]
-    assert [m.span() for m in twitter_text._url_matches(text)] == expected
+    expected = [m.span("url") for m in _REFERENCE_SEARCH_RE.finditer(text)]
+    assert [(m.start, m.end) for m in twitter_text._url_matches(text)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.integers(min_value=0, max_value=40))
+@example(_EDGES, 6)
+@example(_EDGES, 20)
+def test_each_domain_matcher_matches_what_the_tld_alternation_matches(
+    text: str, start: int
+) -> None:
+    start = min(start, len(text))
+    url, reference = twitter_text._url_at(text, start), _REFERENCE_URL_RE.match(text, start)
+    assert (url and (url.start, url.end, url.protocol, url.domain, url.path)) == (
+        reference
+        and (reference.start(), reference.end(), *reference.group("protocol", "domain", "path"))
+    )
+    assert twitter_text._is_name_and_tld(text, start) == bool(
+        _REFERENCE_NAME_AND_TLD_RE.match(text, start)
+    )
+    ascii_domain = _REFERENCE_ASCII_DOMAIN_RE.match(text, start)
+    assert twitter_text._ascii_domain_end(text, start) == (ascii_domain and ascii_domain.end())
+    assert twitter_text._holds_ascii_domain(text) == bool(_REFERENCE_ASCII_DOMAIN_RE.search(text))
+
+
+@pytest.mark.parametrize("tld", [*_data.GTLDS, *_data.CCTLDS])
+def test_every_tld_of_twitter_text_ends_a_link_as_its_alternation_does(tld: str) -> None:
+    for text in (f"see example.{tld} now", f"https://a.{tld.upper()}/x", f"x.{tld}@y", f"x.{tld}+"):
+        found = [(u.start, u.end) for u in extract_urls(text)]
+        plain = [m.span("url") for m in _REFERENCE_SEARCH_RE.finditer(text)]
+        assert found == plain, text
+    assert extract_urls(f"see example.{tld}")
+
+
+def test_a_character_that_python_folds_onto_ascii_is_no_letter_of_an_ascii_tld() -> None:
+    """JavaScript's case-insensitive regexes (twitter-text's) never fold a non-ASCII
+    character onto an ASCII one; Python's fold the Kelvin sign (U+212A) onto k, the dotless
+    i (U+0131) onto i."""
+    assert "ink" in _data.GTLDS
+    assert extract_urls("see example.ink") == [UrlSpan("example.ink", 4, 15)]
+    assert extract_urls("see example.\u0131nk") == []
+    # Nor does the Kelvin sign continue "in" (India's TLD): the link ends before it.
+    assert extract_urls("see example.in\u212a") == [UrlSpan("example.in", 4, 14)]
 
 
 # --- Mentions and hashtags ---------------------------------------------------------------------
