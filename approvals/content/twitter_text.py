@@ -241,6 +241,9 @@ _SUBDOMAIN_RE = re.compile(_SUBDOMAIN, re.IGNORECASE)
 _DOMAIN_NAME_RE = re.compile(_DOMAIN_NAME, re.IGNORECASE)
 _ASCII_LABEL_RE = re.compile(rf"[\-a-z0-9{_data.LATIN_ACCENTS}]+\.", re.IGNORECASE)
 _URL_PROTOCOL_RE = re.compile("https?://", re.IGNORECASE)
+# What every link's start looks like (its first label and "."), checked before any of the
+# work above: most places a link could start, in prose, are words that are none.
+_LABEL_AHEAD_RE = re.compile(rf"(?:https?://)?[^{_NOT_DOMAIN}]+\.", re.IGNORECASE)
 _URL_TAIL_RE = re.compile(rf"(?::[0-9]+)?(?P<path>/{_PATH}*)?(?:{_QUERY})?", re.IGNORECASE)
 
 
@@ -258,6 +261,8 @@ class _UrlMatch:
 def _url_at(text: str, start: int) -> _UrlMatch | None:
     """twitter-text's URL regex, matched at `start`:
     ``(https?://)?(subdomain* domain_name tld)(:port)?(/path)?(?query)?``."""
+    if not _LABEL_AHEAD_RE.match(text, start):
+        return None
     protocol = _URL_PROTOCOL_RE.match(text, start)
     for domain_start in (protocol.end(), start) if protocol else (start,):
         domain_end = _domain_end(text, domain_start, _SUBDOMAIN_RE, _DOMAIN_NAME_RE)
