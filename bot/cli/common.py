@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -83,8 +83,23 @@ AsOpt = Annotated[
 
 @dataclass
 class App:
-    settings: Settings
+    """What a command works with. The settings are read when a command first asks for them,
+    so `pressgate CMD --help` reads none: help answers at once, even when a setting is
+    wrong (the command itself then says which)."""
+
+    read_settings: Callable[[], Settings]
     clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def of(cls, settings: Settings, clock: Clock | None = None) -> App:
+        return cls(lambda: settings, clock or SystemClock())
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self.read_settings()
+
+    def settings_if_read(self) -> Settings | None:
+        return self.__dict__.get("settings")
 
     @cached_property
     def engine(self) -> Engine:
@@ -413,7 +428,7 @@ class PressgateGroup(TyperGroup):
             raise
         except Exception as error:
             app = ctx.obj if isinstance(ctx.obj, App) else None
-            fail_on(error, app.settings if app else None)
+            fail_on(error, app.settings_if_read() if app else None)
         finally:
             os.umask(previous)
 

@@ -1,6 +1,9 @@
 """`pressgate`: the command line. Sub-commands live in modules named for what they manage."""
 
+from __future__ import annotations
+
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from typer.main import get_command_name
@@ -21,6 +24,9 @@ from bot.cli import (
 )
 from bot.cli.common import App, PressgateGroup, error_line, fail_on
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 app = typer.Typer(
     name="pressgate",
     help="Governed publishing for corporate X accounts.",
@@ -37,27 +43,34 @@ app = typer.Typer(
 @app.callback()
 def _root(ctx: typer.Context) -> None:
     if ctx.obj is None:
-        # pydantic and pydantic-settings load here, when a command runs: `pressgate --help`
-        # answers without them, in under half the time. (`pressgate CMD --help` still comes
-        # through here: Click runs this callback before the command reads its options.)
-        from pydantic import ValidationError
+        # Read when a command first needs them: `pressgate --help` and `pressgate CMD
+        # --help` load neither pydantic-settings nor the environment, and answer even when
+        # a setting is wrong.
+        ctx.obj = App(_read_settings)
 
-        from bot.settings import Settings
 
-        try:
-            ctx.obj = App(settings=Settings())
-        except ValidationError as exc:
-            for err in exc.errors():
-                key = "PRESSGATE_" + "_".join(str(p) for p in err["loc"]).upper()
-                error_line(f"{key}: {err['msg']}")
-            raise typer.Exit(2) from None
-    if ctx.obj.settings.log_level.upper() == "DEBUG":
+def _read_settings() -> Settings:
+    """The settings from the environment, or one line per wrong one and exit status 2."""
+    # pydantic and pydantic-settings load here, when a command runs: help answers without
+    # them, in under half the time.
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = "PRESSGATE_" + "_".join(str(p) for p in err["loc"]).upper()
+            error_line(f"{key}: {err['msg']}")
+        raise typer.Exit(2) from None
+    if settings.log_level.upper() == "DEBUG":
         # Other commands than `run` keep Python's default (warnings only); DEBUG also shows
         # the traceback of an unexpected error, which otherwise is one line.
         from bot.logs import configure_logging, secrets_of  # structlog: only when asked for
 
-        settings = ctx.obj.settings
         configure_logging("DEBUG", settings.log_format, secrets=secrets_of(settings))
+    return settings
 
 
 admin.register(app)

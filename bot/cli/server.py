@@ -138,7 +138,7 @@ def demo(
     settings = root.settings.for_demo(
         config=config, database_url=f"sqlite:///{data_dir / 'pressgate.db'}"
     )
-    app = App(settings=settings, clock=root.clock)
+    app = App.of(settings, root.clock)
     app.create_database()
     _prepare(app, config)
     with app.session() as session:

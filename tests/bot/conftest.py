@@ -39,7 +39,7 @@ class Cli:
     runner: CliRunner
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        app = App(settings=self.settings, clock=self.clock)
+        app = App.of(self.settings, self.clock)
         try:
             return self.runner.invoke(cli_app, list(args), obj=app, input=input)
         finally:

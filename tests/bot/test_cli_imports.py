@@ -121,3 +121,10 @@ def test_a_check_with_nothing_to_colour_prints_without_rich(tmp_path: Path) -> N
     assert "rich" not in clean
     blocked = _loaded_after(_main_exiting(1), tmp_path, "check", "a" * 300)
     assert "rich" in blocked
+
+
+def test_help_for_a_command_reads_no_settings(tmp_path: Path) -> None:
+    """Typer loads pydantic to describe a command's options, but the settings (and
+    pydantic-settings) wait for the command to run."""
+    loaded = _loaded_after(_main_exiting(0), tmp_path, "check", "--help")
+    assert "pydantic_settings" not in loaded

@@ -124,7 +124,7 @@ def test_a_worker_at_the_highest_concurrency_has_a_connection_for_each_account_i
     database = tmp_path / "pressgate.db"
     database.touch()
     settings = Settings(database_url=f"sqlite:///{database}", dispatch_concurrency=64)
-    engine = App(settings).engine
+    engine = App.of(settings).engine
     with ExitStack() as held:
         for _ in range(2 * 64 + 4):
             held.enter_context(engine.connect())
