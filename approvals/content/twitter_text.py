@@ -161,7 +161,8 @@ _SUBDOMAINS_RE = re.compile(f"{_SUBDOMAIN}*")
 _LABEL_RE = re.compile(f"[^{_NOT_DOMAIN}]*")
 _LABEL_TAIL_RE = re.compile(r"_(?=[^_.]*\.)-*")  # a label's last "_" and any "-" after it
 _PROTOCOL_RE = re.compile("https?://", re.IGNORECASE)
-_ASCII_LABELS_RE = re.compile(rf"(?:[\-a-z0-9{_data.LATIN_ACCENTS}]+\.)*", re.IGNORECASE)
+_ASCII_LABEL = rf"[\-a-z0-9{_data.LATIN_ACCENTS}]+\."
+_ASCII_LABELS_RE = re.compile(f"(?:{_ASCII_LABEL})*", re.IGNORECASE)
 _TCO_RE = re.compile(rf"https?://t\.co/([a-z0-9]+)(?:{_QUERY})?", re.IGNORECASE)
 _NON_ASCII_RE = re.compile(r"[^\x20-\x7e]")
 _MAX_URL_LENGTH = 4096
@@ -187,11 +188,11 @@ class _TldList:
 
     def __init__(self, words: tuple[str, ...]) -> None:
         self.ascii = frozenset(word for word in words if word.isascii())
-        self._others = tuple(word for word in words if not word.isascii())
+        self.others = tuple(word for word in words if not word.isascii())
 
     @cached_property
-    def others(self) -> re.Pattern[str]:
-        return re.compile(_trie_pattern(self._others) + _TLD_END, re.IGNORECASE)
+    def others_re(self) -> re.Pattern[str]:
+        return re.compile(_trie_pattern(self.others) + _TLD_END, re.IGNORECASE)
 
 
 _TLD_LISTS = (_TldList(_data.GTLDS), _TldList(_data.CCTLDS))
@@ -202,7 +203,7 @@ def _tld_end(text: str, at: int) -> int | None:
     run_end = at + len(_ASCII_RUN_RE.match(text, at)[0])  # type: ignore[index]  # * matches
     run = text[at:run_end].lower()
     for tlds in _TLD_LISTS:
-        if other := tlds.others.match(text, at):
+        if other := tlds.others_re.match(text, at):
             return other.end()
         if run in tlds.ascii and text[run_end : run_end + 1] not in ("@", "+"):
             return run_end
@@ -239,8 +240,7 @@ def _domain_end(
 
 _SUBDOMAIN_RE = re.compile(_SUBDOMAIN, re.IGNORECASE)
 _DOMAIN_NAME_RE = re.compile(_DOMAIN_NAME, re.IGNORECASE)
-_ASCII_LABEL_RE = re.compile(rf"[\-a-z0-9{_data.LATIN_ACCENTS}]+\.", re.IGNORECASE)
-_URL_PROTOCOL_RE = re.compile("https?://", re.IGNORECASE)
+_ASCII_LABEL_RE = re.compile(_ASCII_LABEL, re.IGNORECASE)
 # What every link's start looks like (its first label and "."), checked before any of the
 # work above: most places a link could start, in prose, are words that are none.
 _LABEL_AHEAD_RE = re.compile(rf"(?:https?://)?[^{_NOT_DOMAIN}]+\.", re.IGNORECASE)
@@ -263,7 +263,7 @@ def _url_at(text: str, start: int) -> _UrlMatch | None:
     ``(https?://)?(subdomain* domain_name tld)(:port)?(/path)?(?query)?``."""
     if not _LABEL_AHEAD_RE.match(text, start):
         return None
-    protocol = _URL_PROTOCOL_RE.match(text, start)
+    protocol = _PROTOCOL_RE.match(text, start)
     for domain_start in (protocol.end(), start) if protocol else (start,):
         domain_end = _domain_end(text, domain_start, _SUBDOMAIN_RE, _DOMAIN_NAME_RE)
         if domain_end is not None:
