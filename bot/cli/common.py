@@ -127,6 +127,13 @@ class App:
         except (ArgumentError, ImportError, ValueError):  # ValueError: a port not a number
             raise InvalidInput(BAD_DATABASE_URL) from None
 
+    def close(self) -> None:
+        """Close the database's connections as the command ends, so a SQLite file is left
+        whole (its write-ahead log folded back in), whatever else is left to Python's exit."""
+        engine = self.__dict__.get("engine")
+        if engine is not None:
+            engine.dispose()
+
     def create_database(self) -> None:
         """Make the SQLite file if it is missing, 0600 in 0700 directories (`init`, `demo`)."""
         path = self.missing_sqlite_file()

@@ -47,6 +47,7 @@ def _root(ctx: typer.Context) -> None:
         # --help` load neither pydantic-settings nor the environment, and answer even when
         # a setting is wrong.
         ctx.obj = App(_read_settings)
+        ctx.call_on_close(ctx.obj.close)
 
 
 def _read_settings() -> Settings:
@@ -114,3 +115,17 @@ def main() -> None:
             fail_on(error)
         except typer.Exit as done:
             raise SystemExit(done.exit_code) from None
+    finally:
+        skip_the_collection_at_exit()
+
+
+def skip_the_collection_at_exit() -> None:
+    """Spare the process Python's last garbage collection as it exits: that pass walks every
+    object the libraries made (pydantic's schemas, the compiled patterns) for memory the
+    system takes back at once anyway, and took 30 of the 260 ms of `pressgate check`.
+    Frozen objects are left out of it, so what only that pass would finalise is not: the
+    database's connections are closed before, with the command (`App.close`); standard
+    output is flushed and exit handlers run as ever."""
+    import gc
+
+    gc.freeze()
