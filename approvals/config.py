@@ -17,6 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
+from approvals.content.policy_config import (  # re-exported: the map's [policy] section
+    DEFAULT_SHORTENERS as DEFAULT_SHORTENERS,
+)
+from approvals.content.policy_config import POLICY_RULES as POLICY_RULES
+from approvals.content.policy_config import PolicyConfig as PolicyConfig
+from approvals.content.policy_config import Severity as Severity
+from approvals.content.policy_config import UtmConfig as UtmConfig
 from approvals.errors import ConfigError
 from approvals.signoff.config_stages import (
     WILDCARD as WILDCARD,  # re-exported: the map's "every account"
@@ -182,86 +189,6 @@ class BlackoutConfig(_Strict):
 
     def covers(self, key: str) -> bool:
         return WILDCARD in self.accounts or any(_same_handle(h, key) for h in self.accounts)
-
-
-Severity = Literal["block", "warn", "off"]
-
-# Every policy rule and its default severity; `[policy.rules]` may override any of them.
-POLICY_RULES: dict[str, Severity] = {
-    "length": "block",
-    "text.invalid": "block",
-    "text.hidden_characters": "block",
-    "personal_data.email": "block",
-    "personal_data.uk_phone": "block",
-    "personal_data.ni_number": "block",
-    "personal_data.utr": "block",
-    "personal_data.card_number": "block",
-    "personal_data.postcode": "warn",
-    "personal_data.whereabouts": "warn",
-    "terms.blocked": "block",
-    "terms.warn": "warn",
-    "links.blocked_domain": "block",
-    "links.not_allowed": "block",
-    "links.shortener": "block",
-    "media.alt_text": "block",
-    "mentions.personal_handle": "block",
-    "limits.hashtags": "warn",
-    "limits.mentions": "warn",
-}
-DEFAULT_SHORTENERS = (
-    "bit.ly",
-    "buff.ly",
-    "cutt.ly",
-    "goo.gl",
-    "is.gd",
-    "ow.ly",
-    "rb.gy",
-    "rebrand.ly",
-    "shorturl.at",
-    "t.ly",
-    "tiny.cc",
-    "tinyurl.com",
-    "v.gd",
-)
-
-
-class UtmConfig(_Strict):
-    """Campaign tags added to links (to allowed domains) when a post is drafted."""
-
-    source: str = "twitter"
-    medium: str = "social"
-    campaign: str
-
-
-class PolicyConfig(_Strict):
-    text_version: Literal[2, 3] = 3
-    rules: dict[str, Severity] = Field(default_factory=dict)
-    blocked_terms: list[str] = Field(default_factory=list)
-    warn_terms: list[str] = Field(default_factory=list)
-    link_allow: list[str] = Field(default_factory=list)  # empty: any domain not blocked
-    link_block: list[str] = Field(default_factory=list)
-    shorteners: list[str] = Field(default_factory=lambda: list(DEFAULT_SHORTENERS))
-    utm: UtmConfig | None = None
-    max_hashtags: int = Field(2, ge=0)
-    max_mentions: int = Field(5, ge=0)
-
-    @field_validator("rules")
-    @classmethod
-    def _known_rules(cls, value: dict[str, Severity]) -> dict[str, Severity]:
-        unknown = sorted(set(value) - set(POLICY_RULES))
-        if unknown:
-            raise ValueError(
-                f"unknown rule {', '.join(map(repr, unknown))} (known: {', '.join(POLICY_RULES)})"
-            )
-        return value
-
-    @field_validator("link_allow", "link_block", "shorteners")
-    @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        return [d.strip().lower().removeprefix("www.") for d in value]
-
-    def severity(self, rule: str) -> Severity:
-        return self.rules.get(rule, POLICY_RULES[rule])
 
 
 DEFAULT_GROUND_RULES = (

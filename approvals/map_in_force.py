@@ -1,17 +1,18 @@
-"""The map in force, read with the database driver alone (sqlite3 or psycopg).
+"""The policy of the map in force, read with the database driver alone (sqlite3 or psycopg).
 
 `pressgate check` inside an installation judges a text by the map in force, but loading
 SQLAlchemy, SQLModel and every model to read that one row took longer than the rest of
-the check together. This reads the newest stored document directly; `map_store` (the ORM)
-stays the one way everything else reads and changes the map, and tests hold the two to the
-same answer on SQLite and on PostgreSQL.
+the check together. This reads the newest stored document directly, and only the part the
+check reads of it (`MapPolicy`); `map_store` (the ORM) stays the one way everything else
+reads and changes the map, and tests hold the two to the same answer on SQLite and on
+PostgreSQL.
 """
 
 import re
 import sqlite3
 from pathlib import Path
 
-from approvals.config import PressgateConfig
+from approvals.content.policy_config import MapPolicy
 from approvals.db_files import plain_sqlite_database
 
 _NEWEST = "SELECT document FROM configversion ORDER BY id DESC LIMIT 1"
@@ -38,9 +39,9 @@ class DatabaseUnreadable(Exception):
         self.connecting = connecting
 
 
-def read_map_in_force(database_url: str, *, busy_timeout: float) -> PressgateConfig | None:
-    """The newest map stored in the database, parsed; None when there is none: no SQLite
-    file, no tables yet (not migrated), or no map loaded.
+def read_policy_in_force(database_url: str, *, busy_timeout: float) -> MapPolicy | None:
+    """The policy of the newest map stored in the database; None when there is none: no
+    SQLite file, no tables yet (not migrated), or no map loaded.
 
     Raises NotPlainUrl for a URL this reader does not parse, DatabaseUnreadable when the
     database cannot be reached or read. Never creates, and never writes to, a database."""
@@ -52,7 +53,7 @@ def read_map_in_force(database_url: str, *, busy_timeout: float) -> PressgateCon
         if postgres is None:
             raise NotPlainUrl("neither a plain SQLite URL nor one for psycopg")
         document = _postgres_document(f"postgresql://{postgres['rest']}")
-    return None if document is None else PressgateConfig.model_validate_json(document)
+    return None if document is None else MapPolicy.model_validate_json(document)
 
 
 def is_missing_table(driver_error: BaseException | None) -> bool:

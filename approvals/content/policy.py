@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from approvals.config import PolicyConfig, PressgateConfig, UtmConfig
 from approvals.content import twitter_text
 from approvals.content.findings import Finding
 from approvals.content.hidden_text import find_hidden
 from approvals.content.personal_data import find_personal_data
+from approvals.content.policy_config import PolicyConfig, PolicySource, UtmConfig
 
 TEXT_CONFIGS = {2: twitter_text.CONFIG_V2, 3: twitter_text.CONFIG_V3}
 
@@ -70,11 +70,15 @@ def check(
     return Report(findings, lengths, config.max_weighted_length, texts)
 
 
-def check_config(parts: Sequence[PartToCheck | str], config: PressgateConfig) -> Report:
-    """`check()` with the policy and the personal handles of a whole map."""
+def check_config(parts: Sequence[PartToCheck | str], config: PolicySource) -> Report:
+    """`check()` with the policy and the personal handles of a map."""
+    return check(parts, policy=config.policy, personal_handles=personal_handles(config))
+
+
+def personal_handles(config: PolicySource) -> list[str]:
+    """Staff's personal accounts: the handles people list as theirs, and personal accounts."""
     handles = [h for p in config.people for h in p.personal_handles]
-    handles += [a.handle for a in config.accounts if a.kind == "personal"]
-    return check(parts, policy=config.policy, personal_handles=handles)
+    return handles + [a.handle for a in config.accounts if a.kind == "personal"]
 
 
 def describe(finding: Finding) -> str:

@@ -22,8 +22,8 @@ from bot.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from approvals.config import PressgateConfig
     from approvals.content.policy import Report
+    from approvals.content.policy_config import PolicySource
 
 
 def register(app: typer.Typer) -> None:
@@ -92,9 +92,10 @@ def _read(text: str | None, file: Path | None) -> str:
     return read_text_file(file, max_chars=MAX_THREAD_CHARS)
 
 
-def _policy_source(app: App, config: Path | None) -> PressgateConfig:
-    """The map given on the command line, else the one in force, else the config file."""
-    from approvals.config import PressgateConfig
+def _policy_source(app: App, config: Path | None) -> PolicySource:
+    """The map given on the command line, else the one in force, else the config file, else
+    the default policy."""
+    from approvals.content.policy_config import MapPolicy
 
     if config is not None:
         return load_or_exit(config)
@@ -103,18 +104,18 @@ def _policy_source(app: App, config: Path | None) -> PressgateConfig:
         return in_force
     if app.settings.config.exists():
         return load_or_exit(app.settings.config)
-    return PressgateConfig(accounts=[], roles={}, people=[])
+    return MapPolicy()
 
 
-def _map_in_force(app: App) -> PressgateConfig | None:
+def _map_in_force(app: App) -> PolicySource | None:
     """The map in force, read with the database driver alone: a check is answered before
     SQLAlchemy would have loaded. None when there is no database or no map in it; a database
     that cannot be reached ends the command as any other would (one line, exit 2), rather
     than the text being judged by some other map."""
-    from approvals.map_in_force import NotPlainUrl, read_map_in_force
+    from approvals.map_in_force import NotPlainUrl, read_policy_in_force
 
     try:
-        return read_map_in_force(
+        return read_policy_in_force(
             app.settings.database_url, busy_timeout=app.settings.sqlite_busy_timeout
         )
     except NotPlainUrl:  # a URL of another form: SQLAlchemy reads it, or says what is wrong
@@ -124,7 +125,7 @@ def _map_in_force(app: App) -> PressgateConfig | None:
         return _map_in_force_by_orm(app)
 
 
-def _map_in_force_by_orm(app: App) -> PressgateConfig | None:
+def _map_in_force_by_orm(app: App) -> PolicySource | None:
     from sqlalchemy.exc import DBAPIError
 
     from approvals.db import session_scope

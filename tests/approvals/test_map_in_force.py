@@ -1,6 +1,7 @@
-"""The map in force read with the database driver alone (what `pressgate check` uses) is the
-map the ORM has in force, on SQLite and on PostgreSQL; no map is None; a SQLite database is
-never created nor left with new files beside it; a database that cannot be read says so."""
+"""The policy of the map in force read with the database driver alone (what `pressgate
+check` uses) is the policy of the map the ORM has in force, with the same personal handles,
+on SQLite and on PostgreSQL; no map is None; a SQLite database is never created nor left
+with new files beside it; a database that cannot be read says so."""
 
 import sqlite3
 from pathlib import Path
@@ -9,7 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from approvals.config import config_from_dict
-from approvals.map_in_force import DatabaseUnreadable, NotPlainUrl, read_map_in_force
+from approvals.content.policy import personal_handles
+from approvals.content.policy_config import PolicyConfig, PolicySource
+from approvals.map_in_force import DatabaseUnreadable, NotPlainUrl, read_policy_in_force
 from approvals.map_store import current_map
 from tests.bot.conftest import free_port
 from tests.conftest import drop_schema
@@ -25,17 +28,25 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def _read(url: str) -> object:
-    return read_map_in_force(url, busy_timeout=5.0)
+def _read(url: str) -> PolicySource | None:
+    return read_policy_in_force(url, busy_timeout=5.0)
+
+
+def _as_checked(source: PolicySource | None) -> tuple[PolicyConfig, list[str]] | None:
+    """What the content check reads of a map."""
+    return None if source is None else (source.policy, sorted(personal_handles(source)))
 
 
 def test_the_newest_version_is_read_as_the_orm_has_it_in_force(org: Org, engine: Engine) -> None:
     stricter = small_config(policy={"blocked_terms": ["synergy"], "max_hashtags": 1})
+    stricter["people"][0]["personal_handles"] = ["@alice_at_home"]
     org.apply(stricter)
     org.session.commit()
-    read = _read(_url(engine))
-    assert read == config_from_dict(stricter)
-    assert read == current_map(org.session).config
+    read = _as_checked(_read(_url(engine)))
+    assert read == _as_checked(config_from_dict(stricter))
+    assert read == _as_checked(current_map(org.session).config)
+    assert read is not None and read[0].blocked_terms == ["synergy"]
+    assert read[1] == ["@MinisterOwn", "@alice_at_home"]
 
 
 def test_a_database_with_no_map_loaded_has_none(engine: Engine) -> None:
@@ -62,7 +73,7 @@ def test_reading_leaves_the_sqlite_files_as_they_were(
     org.session.close()
     engine.dispose()  # the last connection closed: only the database file remains
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert _read(_url(engine)) == config_from_dict(small_config())
+    assert _as_checked(_read(_url(engine))) == _as_checked(config_from_dict(small_config()))
     assert sorted(p.name for p in tmp_path.iterdir()) == before == ["pressgate.db"]
 
 
@@ -105,6 +116,6 @@ def test_the_query_parameters_of_a_postgresql_url_reach_the_connection(
     """SQLAlchemy passes them to psycopg (sslmode=…, options=…); so does this reader. Here
     a search path without pressgate's tables hides the map."""
     url = _url(engine)
-    assert _read(url) == config_from_dict(small_config())
+    assert _as_checked(_read(url)) == _as_checked(config_from_dict(small_config()))
     assert _read(f"{url}?options=-c%20search_path%3Dnowhere") is None
     assert _read(f"{url}?sslmode=disable&application_name=check") is not None
