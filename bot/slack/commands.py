@@ -138,13 +138,16 @@ def _status_text(found: Status, base_url: str) -> str:
     return "\n".join(lines)
 
 
-def _check(ctx: SlackContext, _asker: Asker, rest: str) -> str:
-    """Anyone may check words (nothing is stored), as on the web page's live check."""
+def _check(ctx: SlackContext, asker: Asker, rest: str) -> str:
+    """Words checked for a person of the map (nothing is stored), as on the compose page: the
+    findings say which words the map blocks and that a handle is a member of staff's
+    personal account, which a guest in the workspace may not probe for."""
     if not rest:
         raise InvalidInput("give the words to check: /pressgate check <text>")
     parts = split_thread(rest)
     check_part_count(len(parts))
     with session_scope(ctx.engine, read_only=True) as session:
+        person_on_slack(session, asker.user_id)
         config = current_map(session).config
     return _report_text(check_config(parts, config))
 

@@ -111,11 +111,21 @@ def test_check_runs_the_policy_and_stores_nothing(slack: Slack, cli: Cli) -> Non
     assert text.startswith("40 of 280 characters\n")
     assert "*Blocks publishing*: " in text and "`personal_data.uk_phone`" in text
     assert "`limits.hashtags`" in text
-    slack.command(STRANGER, "check All fine here.\n---\nAnd here.")
+    slack.command(BOB, "check All fine here.\n---\nAnd here.")
     assert slack.fake.answers()[1] == (
         "Part 1: 14 of 280 characters\nPart 2: 9 of 280 characters\nNo policy findings."
     )
     assert every_row(cli) == before
+
+
+def test_check_for_someone_the_map_lacks_is_refused_without_findings(
+    slack: Slack, cli: Cli
+) -> None:
+    """A guest in the workspace may not probe which handles are staff's own accounts."""
+    slack.command(STRANGER, "check Thanks @alice_ahmed")
+    (answer,) = slack.fake.answers()
+    assert "pressgate does not know you" in answer
+    assert "personal" not in answer and "alice_ahmed" not in answer
 
 
 def test_an_unknown_or_empty_command_answers_with_the_usage(slack: Slack, cli: Cli) -> None:

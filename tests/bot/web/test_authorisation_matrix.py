@@ -383,7 +383,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         EVERYONE, lambda w, a: Call("/guidance/check", form={"text": "Hi"}), False, False
     ),
     ("POST", "/api/v1/check"): Case(
-        EVERYONE, lambda w, a: Call("/api/v1/check", json={"parts": [{"text": "Hi"}]}), False, False
+        IN_MAP, lambda w, a: Call("/api/v1/check", json={"parts": [{"text": "Hi"}]}), False, False
     ),
     ("POST", "/api/v1/templates/{name}/render"): Case(
         IN_MAP,

@@ -8,7 +8,10 @@ import socket
 import time
 from urllib.parse import urlsplit
 
+import httpx
+
 from tests.bot.conftest import Cli, every_row
+from tests.bot.web.conftest import PROXY_HEADER
 
 MIB = 1024 * 1024
 REQUEST = b"POST /api/v1/check HTTP/1.1\r\nHost: pressgate\r\nContent-Type: application/json\r\n"
@@ -69,11 +72,23 @@ def test_a_streamed_body_is_cut_off_once_it_passes_the_limit(live_server: str, c
     assert every_row(cli) == before
 
 
-def test_a_body_within_the_limit_is_answered_as_usual(live_server: str) -> None:
+def signed_in(server: str) -> bytes:
+    """The headers of Alice's requests (behind the SSO proxy): her session and CSRF token."""
+    answer = httpx.get(f"{server}/api/v1/session", headers={PROXY_HEADER: "alice@example.org"})
+    cookie = "; ".join(f"{name}={value}" for name, value in answer.cookies.items())
+    return (
+        f"{PROXY_HEADER}: alice@example.org\r\nCookie: {cookie}\r\n"
+        f"X-CSRF-Token: {answer.json()['csrf_token']}\r\n"
+    ).encode()
+
+
+def test_a_body_within_the_limit_is_answered_as_usual(proxy_server: str) -> None:
     body = b'{"parts": [{"text": "Fine."}]}'
-    with connect(live_server) as sock:
+    with connect(proxy_server) as sock:
         sock.sendall(
-            REQUEST + b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            REQUEST
+            + signed_in(proxy_server)
+            + b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
         )
         answer = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 200 ")

@@ -1,5 +1,6 @@
 """`POST /api/v1/check`: the live check the drafting page calls; JSON in, findings out,
-nothing stored."""
+nothing stored. Only for a signed-in person of the map, with the CSRF header: the findings
+say which words the map blocks and whose personal accounts a handle is."""
 
 from typing import Any
 
@@ -9,6 +10,36 @@ from fastapi.testclient import TestClient
 from approvals.posts import MAX_ALT_TEXT, MAX_PART_CHARS, MAX_PARTS
 from bot.web.app import create_app
 from tests.bot.conftest import Cli, every_row
+from tests.bot.web.conftest import Web
+
+PERSONAL = {"parts": [{"text": "Thanks @alice_ahmed for the photos"}]}
+
+
+@pytest.fixture
+def client(web: Web) -> TestClient:
+    """Alice signed in, calling as the compose page does: with her session's CSRF token."""
+    web.sign_in("alice@example.org")
+    web.client.headers["X-CSRF-Token"] = web.client.get("/api/v1/session").json()["csrf_token"]
+    return web.client
+
+
+def test_a_staff_personal_account_is_named_only_to_someone_signed_in(web: Web) -> None:
+    """Nobody outside may probe which handles are staff's own accounts, or which words the
+    map blocks: without a session the answer is 401, without the CSRF header 403, and for
+    an e-mail the map does not name 403, none of them with a finding."""
+    anonymous = web.client.post("/api/v1/check", json=PERSONAL)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert "findings" not in anonymous.json()
+    web.sign_in("alice@example.org")
+    assert web.client.post("/api/v1/check", json=PERSONAL).status_code == 403  # no header
+    token = web.client.get("/api/v1/session").json()["csrf_token"]
+    answer = web.client.post("/api/v1/check", json=PERSONAL, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 200
+    assert [f["rule"] for f in answer.json()["findings"]] == ["mentions.personal_handle"]
+    web.sign_in("stranger@example.org")
+    stranger = web.client.post("/api/v1/check", json=PERSONAL, headers={"X-CSRF-Token": token})
+    assert stranger.status_code == 403 and "findings" not in stranger.json()
 
 
 def test_findings_and_lengths_come_back_as_json(client: TestClient) -> None:
