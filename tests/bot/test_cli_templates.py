@@ -1,7 +1,6 @@
 """`pressgate templates` and `pressgate draft --template`, as officers and the strategy lead
 use them. Exit status 1 is a rule's refusal, 2 is bad input."""
 
-import warnings
 from pathlib import Path
 
 from approvals.content.template_budget import RENDER_SECONDS
@@ -203,13 +202,11 @@ def test_nested_loops_stop_after_a_second_and_draft_nothing(cli: Cli, tmp_path: 
         f"error: template 'loops' took longer than {RENDER_SECONDS:g} s to render; "
         "simplify its loops"
     ]
-    # 16 s of CPU before the render had a deadline. Alone this takes 1.3 s of CPU; inside
-    # the whole suite (CI, random order) it took 4.3 s of process CPU, twice, for a reason
-    # not yet found, so the bound is set between the two: it still fails if the deadline is
-    # gone. Past 3 s a warning in the suite's summary says where the time went.
-    assert spent.cpu_seconds < RENDER_SECONDS + 7, spent.breakdown()
-    if spent.process_cpu_seconds > RENDER_SECONDS + 2:
-        warnings.warn(f"the nested-loop draft took {spent.breakdown()}", stacklevel=1)
+    # 16 s of CPU before the render had a deadline; alone this takes 1.3 s. The bound is on
+    # this thread's CPU. Inside the whole suite the process's CPU (what was measured then)
+    # came to 4.3 s twice, and it also counts every other thread in the process; this
+    # thread's has stayed under 3 s in the three full runs since it was measured apart.
+    assert spent.cpu_seconds < RENDER_SECONDS + 2, spent.breakdown()
     assert every_row(cli) == before
 
 
