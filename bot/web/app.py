@@ -20,7 +20,7 @@ from approvals.records.chain_verdicts import ChainVerdicts
 from bot.settings import Settings
 from bot.slack.replies import SlackContext
 from bot.slack.socket_mode import SocketMode
-from bot.web import api, check, errors, guidance, oidc, operations, problems, slack, templates_api
+from bot.web import api, errors, guidance, oidc, operations, problems, slack, templates_api
 from bot.web.body_limit import BodyLimit
 from bot.web.pages import analytics, audit_log, bulk, calendar, compose, duty, home, links, signin
 from bot.web.pages import consultation as consultation_page
@@ -100,7 +100,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(post_pages.router)  # /posts/{id} and /posts/{id}/review
     app.include_router(guidance.router)
     app.include_router(consultation_page.router)
-    app.include_router(check.router)
     app.include_router(compose.router)
     app.include_router(templates_api.router)
     app.include_router(api.router)  # the JSON API, /api/v1/...

@@ -8,7 +8,7 @@ the domain service the page and the CLI call.
 
 from fastapi import APIRouter, Depends
 
-from bot.web.api import controls, inbox, posts, session
+from bot.web.api import check, controls, inbox, posts, session
 from bot.web.api.models import ACTION_MAX_BYTES, DRAFT_MAX_BYTES, problems
 from bot.web.auth import require_viewer
 from bot.web.csrf import csrf_protect
@@ -18,7 +18,7 @@ router = APIRouter(
     dependencies=[Depends(require_viewer), Depends(csrf_protect)],
     responses=problems(400, 401, 403, 404, 409, 413, 422),
 )
-for module in (session, inbox, posts, controls):
+for module in (session, inbox, posts, controls, check):
     router.include_router(module.router)
 
 # Per-route body limits for `bot.web.body_limit.BodyLimit`.

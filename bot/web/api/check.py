@@ -1,15 +1,14 @@
 """`POST /api/v1/check`: the content policy as JSON, for the drafting page's live check and
 for other tools. It stores nothing; the policy is the map in force.
 
-It answers only a signed-in person (401 before anything else), with the CSRF header (403),
-as every other route of the API: its findings say which words the map blocks and that a
-handle is a member of staff's personal account, which nobody outside the organisation may
-probe for.
+Like every route of the API it answers only a signed-in person, with the CSRF header (see
+`bot.web.api`): its findings say which words the map blocks and that a handle is a member
+of staff's personal account, which nobody outside the organisation may probe for.
 """
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from approvals.content.findings import Finding
@@ -18,10 +17,8 @@ from approvals.db import session_scope
 from approvals.errors import Refused
 from approvals.map_store import current_map
 from approvals.posts import MAX_ALT_TEXT, MAX_MEDIA_PER_PART, MAX_PART_CHARS, MAX_PARTS
-from bot.web.auth import require_viewer
-from bot.web.csrf import csrf_protect
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer), Depends(csrf_protect)])
+router = APIRouter(tags=["check"])
 # Every string a request carries has a cap. (A lone surrogate, which JSON can carry as
 # "\ud800", is refused by pydantic's own str validation: 400, see bot.web.problems.)
 PartText = Annotated[str, Field(max_length=MAX_PART_CHARS)]
