@@ -17,13 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from approvals.analytics.prices import AnalyticsConfig, BudgetConfig, XPrices
-from approvals.content.policy_config import (  # re-exported: the map's [policy] section
-    DEFAULT_SHORTENERS as DEFAULT_SHORTENERS,
-)
-from approvals.content.policy_config import POLICY_RULES as POLICY_RULES
-from approvals.content.policy_config import PolicyConfig as PolicyConfig
-from approvals.content.policy_config import Severity as Severity
-from approvals.content.policy_config import UtmConfig as UtmConfig
+from approvals.content.policy_config import PolicyConfig
 from approvals.errors import ConfigError
 from approvals.signoff.config_stages import (
     WILDCARD as WILDCARD,  # re-exported: the map's "every account"

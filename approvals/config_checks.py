@@ -5,7 +5,6 @@ module when a map is read, so the classes it names are defined by then.
 """
 
 from approvals.config import (
-    POLICY_RULES,
     PUBLISHING_ACTIONS,
     WILDCARD,
     AccountConfig,
@@ -14,6 +13,7 @@ from approvals.config import (
     _same_handle,
     normalise_handle,
 )
+from approvals.content.policy_config import POLICY_RULES
 from approvals.errors import InvalidInput
 from approvals.schedule import local_to_utc
 from approvals.signoff.config_stages import (

@@ -13,9 +13,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from approvals import posts
-from approvals.config import Action, UtmConfig
+from approvals.config import Action
 from approvals.content import policy, post_templates
 from approvals.content.findings import Finding
+from approvals.content.policy_config import UtmConfig
 from approvals.content.post_templates import TemplateSpec, split_thread
 from approvals.errors import InvalidInput, PressgateError, Refused
 from approvals.importing.bulk_csv import CsvRow, Problem, split_list

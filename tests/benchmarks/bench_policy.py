@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from approvals.config import PolicyConfig, UtmConfig
 from approvals.content import twitter_text
 from approvals.content.policy import PartToCheck, check
+from approvals.content.policy_config import PolicyConfig, UtmConfig
 from tests.benchmarks import table
 
 TWITTER_TEXT = "twitter-text@3.1.0"  # the version approvals.content.twitter_text follows

@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import select
 
 from approvals import posts
-from approvals.config import PolicyConfig
 from approvals.content import policy
 from approvals.content.hidden_text import find_hidden, refuse_control_characters
+from approvals.content.policy_config import PolicyConfig
 from approvals.errors import InvalidInput
 from approvals.models import AuditEntry, Post
 from approvals.posts import PartInput

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from approvals.config import PolicyConfig, UtmConfig, config_from_dict
+from approvals.config import config_from_dict
 from approvals.content.policy import PartToCheck, check, tag_links
+from approvals.content.policy_config import PolicyConfig, UtmConfig
 from approvals.delivery.publishing import start_publishing
 from approvals.errors import ConfigError, Refused
 from approvals.models import PostState
